@@ -109,6 +109,11 @@ class Tenant(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CONTROLLER)
     rule_sets = models.ManyToManyField(RuleSet, related_name="tenants", blank=True)
+    rights = models.JSONField(
+        default=list, blank=True, help_text=_("Request types the organisation offers; empty = every right of its laws.")
+    )
+    description = models.TextField(blank=True, help_text=_("Shown on the public landing page."))
+    description_ar = models.TextField(blank=True)
     promised_period = models.PositiveIntegerField(
         default=30, help_text=_("The tenant's own answer period, used where the law sets no deadline.")
     )
@@ -131,6 +136,9 @@ class Tenant(models.Model):
     def localized_name(self):
         return self.name_ar if get_language() == "ar" and self.name_ar else self.name
 
+    def localized_description(self):
+        return self.description_ar if get_language() == "ar" and self.description_ar else self.description
+
     @property
     def reference_prefix(self):
         return self.slug[:3].upper()
@@ -143,6 +151,8 @@ class Tenant(models.Model):
         """Request types the tenant offers under one rule set (or any of its rule sets)."""
         rule_sets = [rule_set] if rule_set else list(self.rule_sets.all())
         offered = {code for rs in rule_sets for code in rs.rights}
+        if self.rights:
+            offered &= set(self.rights)
         return [choice for choice in RequestType if choice.value in offered]
 
 

@@ -141,7 +141,7 @@ def submit_request(tenant, *, rule_set, request_type, requester_name, requester_
         existing = Case.objects.filter(tenant=tenant, idempotency_key=idempotency_key).first()
         if existing:
             return existing, False
-    if request_type not in rule_set.rights:
+    if request_type not in tenant.offered_request_types(rule_set):
         raise ActionRefused(_("This right is not offered under the chosen law."))
     try:
         with transaction.atomic():

@@ -110,7 +110,7 @@ class Tenant(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CONTROLLER)
     rule_sets = models.ManyToManyField(RuleSet, related_name="tenants", blank=True)
     rights = models.JSONField(
-        default=list, blank=True, help_text=_("Request types the organisation offers; empty = every right of its laws.")
+        default=list, blank=True, help_text=_("Rights the organisation promises beyond those its laws grant.")
     )
     description = models.TextField(blank=True, help_text=_("Shown on the public landing page."))
     description_ar = models.TextField(blank=True)
@@ -151,8 +151,8 @@ class Tenant(models.Model):
         """Request types the tenant offers under one rule set (or any of its rule sets)."""
         rule_sets = [rule_set] if rule_set else list(self.rule_sets.all())
         offered = {code for rs in rule_sets for code in rs.rights}
-        if self.rights:
-            offered &= set(self.rights)
+        # The law's rights are the floor; the organisation may promise more (Thamra: portability).
+        offered |= set(self.rights)
         return [choice for choice in RequestType if choice.value in offered]
 
 

@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='tenant',
             name='rights',
-            field=models.JSONField(blank=True, default=list, help_text='Request types the organisation offers; empty = every right of its laws.'),
+            field=models.JSONField(blank=True, default=list, help_text='Rights the organisation promises beyond those its laws grant.'),
         ),
     ]

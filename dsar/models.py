@@ -400,6 +400,9 @@ class OutboundEmail(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a failed send is tried again (growing delay after each failure).")
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -459,7 +462,17 @@ class ScheduledNotice(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
     key = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=32, blank=True)
+    due_date = models.DateField(null=True, blank=True, help_text=_("The deadline the notice was about."))
+    run = models.CharField(max_length=32, blank=True, help_text=_("The sweep run that claimed this notice."))
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # SLA sweep: skip cases already noticed for this kind and deadline, and read back a run's claims.
+            models.Index(fields=["case", "kind", "due_date"], name="notice_case_kind_due_idx"),
+            models.Index(fields=["run"], name="notice_run_idx"),
+        ]
 
 
 class ReferenceSequence(models.Model):

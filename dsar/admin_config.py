@@ -1,0 +1,9 @@
+"""The admin app with our two-factor StaffAdminSite (dsar/security.py) as the default `admin.site`.
+
+Kept apart from dsar/security.py because Django imports app configs before models are ready."""
+
+from django.contrib.admin.apps import AdminConfig
+
+
+class StaffAdminConfig(AdminConfig):
+    default_site = "dsar.security.StaffAdminSite"

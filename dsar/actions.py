@@ -233,6 +233,28 @@ def close_unconfirmed(case):
     _set_status(case, SYSTEM, Status.CLOSED_UNCONFIRMED, "closed_unconfirmed",
                 message="The email address was not confirmed before the link expired.")
     AccessToken.objects.filter(case=case, used_at__isnull=True).update(used_at=timezone.now())
+    emails.closed_unconfirmed(case)
+    return case
+
+
+@transaction.atomic
+def send_confirmation_reminder(case, token):
+    """Remind the requester to confirm, with a fresh link expiring when the original does; once per case."""
+    case = _locked(case)
+    _require("close_unconfirmed", case)
+    now = timezone.now()
+    # Claim the original token with a conditional update so that two workers remind once.
+    if not AccessToken.objects.filter(pk=token.pk, reminded_at__isnull=True, used_at__isnull=True).update(reminded_at=now):
+        raise ActionRefused(_("A reminder was already sent."))
+    token.refresh_from_db()
+    if token.expires_at <= now:
+        raise ActionRefused(_("The confirmation link has expired."))
+    signed = tokens.issue(case, AccessToken.Purpose.CONFIRM, token.expires_at - now)
+    AccessToken.objects.filter(case=case, purpose=AccessToken.Purpose.CONFIRM, reminded_at__isnull=True).update(
+        reminded_at=now
+    )
+    emails.confirmation_reminder(case, signed)
+    audit(case, SYSTEM, "confirmation_reminder_sent", new={"expires_at": token.expires_at.isoformat()})
     return case
 
 
@@ -670,6 +692,26 @@ def reissue_download_access(case, actor):
     old = {"download_expires_at": case.download_expires_at.isoformat() if case.download_expires_at else None}
     _start_download_access(case)
     audit(case, actor, "download_access_reissued", old, {"download_expires_at": case.download_expires_at.isoformat()})
+    return case
+
+
+@transaction.atomic
+def expire_download_access(case, *, now=None):
+    """Record, once per expiry, that the answer can no longer be downloaded."""
+    from .models import ScheduledNotice
+
+    now = now or timezone.now()
+    case = _locked(case)
+    expires = case.download_expires_at
+    if expires is None or expires > now:
+        raise ActionRefused(_("Download access has not expired."))
+    _notice, created = ScheduledNotice.objects.get_or_create(
+        key=f"download_expired:{case.pk}:{expires.isoformat()}",
+        defaults={"case": case, "kind": "download_expired", "due_date": expires.date(), "created_at": now},
+    )
+    if not created:
+        raise ActionRefused(_("The expiry of download access was already recorded."))
+    audit(case, SYSTEM, "download_access_expired", new={"download_expires_at": expires.isoformat()})
     return case
 
 

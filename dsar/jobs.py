@@ -1,0 +1,429 @@
+"""The bodies of the scheduled jobs (dsar/schedules.py says when each runs).
+
+Every job is safe to run twice and on two clusters at once: work is claimed with a unique key
+(ScheduledNotice, OutboundEmail.idempotency_key) or a conditional update before it is done, and
+every change of a case goes through an action.
+"""
+
+import logging
+import uuid
+import zoneinfo
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.template import Context, Template, TemplateSyntaxError
+from django.template.loader import get_template
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+
+from tenants.models import Membership, Tenant
+
+from . import actions, sla
+from .models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    AccessToken,
+    Attachment,
+    Case,
+    EmailTemplate,
+    OutboundEmail,
+    ScheduledNotice,
+    Status,
+)
+from .queue import enqueue
+
+log = logging.getLogger(__name__)
+
+# Reminder buckets: a case enters "due_7" when 7 or fewer days are left, and so on. A bucket covers a
+# range rather than one day so that a sweep that did not run on the exact day still reminds.
+DUE_BUCKETS = (("due_7", 3, 7), ("due_3", 1, 3), ("due_1", 0, 1))
+OVERDUE = "overdue"
+ACKNOWLEDGEMENT = "ack"
+# Local "today" differs between tenants by at most this much from the UTC date (UTC-12 … UTC+14).
+ZONE_SLACK = timedelta(days=1)
+DIGEST_SOON_DAYS = 7
+DIGEST_LIST_LIMIT = 25
+STALE_PENDING_EMAIL = timedelta(minutes=10)
+BULK_BATCH = 2000
+
+
+# --- Email rendering in bulk --------------------------------------------------------------------
+
+
+def _admin_case_url_prefix() -> str:
+    try:
+        path = reverse("admin:dsar_case_change", args=[0])
+    except NoReverseMatch:
+        # The case admin may not be registered (yet); Django's admin URL shape is stable.
+        path = "/admin/dsar/case/0/change/"
+    return settings.SITE_URL + path.replace("/0/", "/{}/")
+
+
+class _StaffRenderer:
+    """Renders staff emails for many cases with a fixed number of queries (ours: English, or the tenant's own)."""
+
+    def __init__(self, kinds, tenant_ids):
+        self.custom = {
+            (t.tenant_id, t.kind): t
+            for t in EmailTemplate.objects.filter(kind__in=kinds, tenant_id__in=tenant_ids, language="en")
+        }
+        self.ours = {
+            kind: (get_template(f"emails/{kind}_subject.txt"), get_template(f"emails/{kind}.txt")) for kind in kinds
+        }
+        self.case_url = _admin_case_url_prefix()
+
+    def render(self, kind, tenant, context):
+        custom = self.custom.get((tenant.pk if tenant else None, kind))
+        if custom is not None:
+            try:
+                ctx = Context(context, autoescape=False)
+                return " ".join(Template(custom.subject).render(ctx).split()), Template(custom.body).render(ctx)
+            except TemplateSyntaxError:
+                pass  # a broken custom template must not stop the reminder: fall back to ours
+        subject, body = self.ours[kind]
+        return " ".join(subject.render(context).split()), body.render(context)
+
+
+def _send_pending_later(count):
+    if count:
+        enqueue("dsar.tasks.send_pending_emails", task_name=f"send-pending-{uuid.uuid4().hex[:12]}")
+
+
+# --- SLA sweep ----------------------------------------------------------------------------------
+
+
+def _zone(name, cache={}):  # noqa: B006 - a deliberate per-process cache of ZoneInfo objects
+    if name not in cache:
+        try:
+            cache[name] = zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            cache[name] = zoneinfo.ZoneInfo("UTC")
+    return cache[name]
+
+
+def _not_noticed(kind, date_field):
+    return ~Exists(ScheduledNotice.objects.filter(case=OuterRef("pk"), kind=kind, due_date=OuterRef(date_field)))
+
+
+def _sweep_candidates(now):
+    """(kind, case) pairs that need a notice, with one query per kind on the (status, due_date) index."""
+    utc_today = now.astimezone(zoneinfo.ZoneInfo("UTC")).date()
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES, paused_since__isnull=True).select_related(
+        "tenant", "assignee"
+    ).only(
+        "id", "reference", "status", "due_date", "acknowledge_by", "acknowledged_at", "tenant_id", "assignee_id",
+        "tenant__name", "tenant__slug", "tenant__time_zone", "assignee__username", "assignee__email",
+        "assignee__first_name", "assignee__last_name", "assignee__is_active",
+    )
+    queries = []
+    for kind, low, high in DUE_BUCKETS:
+        window = dict(due_date__gte=utc_today + timedelta(days=low) - ZONE_SLACK,
+                      due_date__lte=utc_today + timedelta(days=high) + ZONE_SLACK)
+        queries.append((kind, open_cases.filter(**window).filter(_not_noticed(kind, "due_date"))))
+    queries.append((OVERDUE, open_cases.filter(due_date__lt=utc_today + ZONE_SLACK).filter(_not_noticed(OVERDUE, "due_date"))))
+    queries.append((ACKNOWLEDGEMENT, open_cases.filter(
+        acknowledged_at__isnull=True, acknowledge_by__lte=utc_today + timedelta(days=1) + ZONE_SLACK
+    ).filter(_not_noticed(ACKNOWLEDGEMENT, "acknowledge_by"))))
+
+    for kind, queryset in queries:
+        for case in queryset.iterator(chunk_size=5000):
+            today = timezone.localtime(now, _zone(case.tenant.time_zone)).date()
+            if kind == ACKNOWLEDGEMENT:
+                if (case.acknowledge_by - today).days <= 1:
+                    yield kind, case, case.acknowledge_by, today
+                continue
+            days_left = (case.due_date - today).days
+            if kind == OVERDUE:
+                if days_left < 0:
+                    yield kind, case, case.due_date, today
+                continue
+            low, high = next((lo, hi) for name, lo, hi in DUE_BUCKETS if name == kind)
+            if low <= days_left <= high:
+                yield kind, case, case.due_date, today
+
+
+def sla_sweep(now=None) -> dict:
+    """Remind assignees of deadlines (7, 3, 1 days; overdue; acknowledgement) and escalate overdue cases
+    to the tenant's owners. Each notice is claimed once across workers; returns counts per kind."""
+    now = now or timezone.now()
+    run = uuid.uuid4().hex
+    counts = {"candidates": 0, "claimed": 0, "emails": 0}
+    with transaction.atomic():
+        found = list(_sweep_candidates(now))
+        counts["candidates"] = len(found)
+        if not found:
+            return counts
+        ScheduledNotice.objects.bulk_create(
+            [ScheduledNotice(case=case, kind=kind, due_date=due, run=run, created_at=now,
+                             key=f"sla:{case.pk}:{kind}:{due.isoformat()}") for kind, case, due, _today in found],
+            ignore_conflicts=True, batch_size=BULK_BATCH,
+        )
+        # Another cluster's sweep may have claimed some of them first: keep only this run's claims.
+        mine = set(ScheduledNotice.objects.filter(run=run).values_list("case_id", "kind"))
+        claimed = [item for item in found if (item[1].pk, item[0]) in mine]
+        counts["claimed"] = len(claimed)
+        emails = _sla_emails(claimed, now)
+        OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True, batch_size=BULK_BATCH)
+        counts["emails"] = len(emails)
+        for kind, *_rest in claimed:
+            counts[kind] = counts.get(kind, 0) + 1
+        _send_pending_later(len(emails))
+    log.info("SLA sweep: %s", counts)
+    return counts
+
+
+def _owners_by_tenant(tenant_ids):
+    owners = defaultdict(list)
+    memberships = Membership.objects.filter(
+        tenant_id__in=tenant_ids, role=Membership.Role.OWNER, user__is_active=True
+    ).exclude(user__email="").select_related("user")
+    for membership in memberships:
+        owners[membership.tenant_id].append(membership.user)
+    return owners
+
+
+def _sla_emails(claimed, now):
+    tenant_ids = {case.tenant_id for _kind, case, _due, _today in claimed}
+    owners = _owners_by_tenant(tenant_ids)
+    renderer = _StaffRenderer(("sla_reminder", "escalation"), tenant_ids)
+    emails = []
+
+    def add(template, case, user, notice_key, **context):
+        if not user.email or not user.is_active:
+            return
+        context = {"tenant": case.tenant, "case": case, "user": user,
+                   "admin_url": renderer.case_url.format(case.pk), **context}
+        subject, body = renderer.render(template, case.tenant, context)
+        emails.append(OutboundEmail(
+            idempotency_key=f"{notice_key}:{template}:{user.pk}", tenant_id=case.tenant_id, case=case,
+            kind=template, to=user.email, subject=subject, body=body, created_at=now,
+        ))
+
+    with translation.override("en"):
+        for kind, case, due, today in claimed:
+            key = f"sla:{case.pk}:{kind}:{due.isoformat()}"
+            days_left = (due - today).days
+            context = {"kind": kind, "due_date": due, "days_left": days_left, "days_overdue": -days_left}
+            # Nobody assigned: the owners hear of every reminder, so that someone picks the case up.
+            reminded = [case.assignee] if case.assignee_id else owners.get(case.tenant_id, [])
+            for user in reminded:
+                add("sla_reminder", case, user, key, **context)
+            if kind == OVERDUE:
+                for owner in owners.get(case.tenant_id, []):
+                    if owner.pk != case.assignee_id:
+                        add("escalation", case, owner, key, **context)
+    return emails
+
+
+# --- Daily digest -------------------------------------------------------------------------------
+
+
+def daily_digest(now=None) -> dict:
+    """One email per staff member (owner, officer, analyst) with open work: theirs, due soon, overdue."""
+    now = now or timezone.now()
+    utc_today = now.astimezone(zoneinfo.ZoneInfo("UTC")).date()
+    memberships = list(
+        Membership.objects.filter(
+            user__is_active=True, user__is_staff=True,
+            role__in=(Membership.Role.OWNER, Membership.Role.OFFICER, Membership.Role.ANALYST),
+        ).exclude(user__email="").select_related("user", "tenant")
+    )
+    if not memberships:
+        return {"digests": 0}
+    users = {m.user_id: m.user for m in memberships}
+    managed = defaultdict(set)  # tenants where the user sees unassigned work (owners, officers)
+    member_of = defaultdict(set)
+    for m in memberships:
+        member_of[m.user_id].add(m.tenant_id)
+        if m.role in (Membership.Role.OWNER, Membership.Role.OFFICER):
+            managed[m.user_id].add(m.tenant_id)
+    tenant_ids = {m.tenant_id for m in memberships}
+
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES, tenant_id__in=tenant_ids)
+    assigned_counts = dict(
+        open_cases.filter(assignee_id__in=users).values("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n")
+    )
+    unassigned_counts = dict(
+        open_cases.filter(assignee__isnull=True).values("tenant_id").annotate(n=Count("id")).values_list("tenant_id", "n")
+    )
+    horizon = utc_today + timedelta(days=DIGEST_SOON_DAYS) + ZONE_SLACK
+    urgent = open_cases.filter(due_date__lte=horizon).filter(
+        Q(assignee_id__in=users) | Q(assignee__isnull=True)
+    ).select_related("tenant").order_by("due_date", "id")
+    by_assignee, unassigned_by_tenant = defaultdict(list), defaultdict(list)
+    for case in urgent.iterator(chunk_size=5000):
+        if case.assignee_id:
+            by_assignee[case.assignee_id].append(case)
+        else:
+            unassigned_by_tenant[case.tenant_id].append(case)
+
+    renderer = _StaffRenderer(("digest",), ())
+    emails = []
+    with translation.override("en"):
+        for user_id, user in users.items():
+            cases = list(by_assignee.get(user_id, []))
+            for tenant_id in managed[user_id]:
+                cases.extend(unassigned_by_tenant.get(tenant_id, []))
+            overdue, due_soon = [], []
+            for case in cases:
+                today = timezone.localtime(now, _zone(case.tenant.time_zone)).date()
+                days_left = (case.due_date - today).days
+                item = {"case": case, "url": renderer.case_url.format(case.pk)}
+                if days_left < 0:
+                    overdue.append(item)
+                elif days_left <= DIGEST_SOON_DAYS:
+                    due_soon.append(item)
+            open_count = assigned_counts.get(user_id, 0)
+            unassigned_count = sum(unassigned_counts.get(t, 0) for t in managed[user_id])
+            if not (open_count or overdue or due_soon or unassigned_count):
+                continue  # nothing to say: no email
+            truncated = len(overdue) > DIGEST_LIST_LIMIT or len(due_soon) > DIGEST_LIST_LIMIT
+            context = {
+                "user": user, "today": utc_today, "open_count": open_count, "unassigned_count": unassigned_count,
+                "overdue": overdue[:DIGEST_LIST_LIMIT], "due_soon": due_soon[:DIGEST_LIST_LIMIT],
+                "soon_days": DIGEST_SOON_DAYS, "truncated": truncated, "limit": DIGEST_LIST_LIMIT,
+                "admin_index": settings.SITE_URL + "/admin/",
+            }
+            subject, body = renderer.render("digest", None, context)
+            emails.append(OutboundEmail(
+                idempotency_key=f"digest:{user_id}:{utc_today.isoformat()}", kind="digest", to=user.email,
+                subject=subject, body=body, created_at=now,
+                tenant_id=next(iter(member_of[user_id])) if len(member_of[user_id]) == 1 else None,
+            ))
+    with transaction.atomic():
+        # The unique idempotency key (user, day) claims the digest: a second run the same day adds nothing.
+        OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True, batch_size=BULK_BATCH)
+        _send_pending_later(len(emails))
+    return {"digests": len(emails)}
+
+
+# --- Unconfirmed requests -----------------------------------------------------------------------
+
+
+def confirmation_reminders_and_expiry(now=None) -> dict:
+    """Remind requesters who have not confirmed after CONFIRMATION_REMINDER_HOURS (once, with a fresh
+    link), and close requests whose confirmation links have all expired."""
+    now = now or timezone.now()
+    counts = {"reminded": 0, "closed": 0}
+    confirm = AccessToken.Purpose.CONFIRM
+    already_reminded = AccessToken.objects.filter(case=OuterRef("case"), purpose=confirm, reminded_at__isnull=False)
+    due_reminders = (
+        AccessToken.objects.filter(
+            purpose=confirm, used_at__isnull=True, reminded_at__isnull=True, expires_at__gt=now,
+            created_at__lte=now - timedelta(hours=settings.CONFIRMATION_REMINDER_HOURS),
+            case__status=Status.UNCONFIRMED,
+        )
+        .filter(~Exists(already_reminded))
+        .select_related("case")
+        .order_by("case_id", "created_at")
+    )
+    seen = set()
+    for token in due_reminders:
+        if token.case_id in seen:
+            continue
+        seen.add(token.case_id)
+        try:
+            actions.send_confirmation_reminder(token.case, token)
+            counts["reminded"] += 1
+        except actions.ActionRefused:
+            pass  # another worker reminded, or the requester confirmed meanwhile
+
+    live_link = AccessToken.objects.filter(case=OuterRef("pk"), purpose=confirm, used_at__isnull=True, expires_at__gt=now)
+    expired = Case.objects.filter(
+        status=Status.UNCONFIRMED, submitted_at__lte=now - timedelta(hours=settings.CONFIRMATION_LINK_HOURS)
+    ).filter(~Exists(live_link))
+    for case in expired:
+        try:
+            actions.close_unconfirmed(case)
+            counts["closed"] += 1
+        except actions.ActionRefused:
+            pass  # confirmed or closed by someone else meanwhile
+    return counts
+
+
+# --- Retention ----------------------------------------------------------------------------------
+
+
+def delete_identity_documents(now=None) -> dict:
+    now = now or timezone.now()
+    case_ids = (
+        Attachment.objects.filter(kind=Attachment.Kind.IDENTITY, deleted_at__isnull=True, delete_after__lte=now)
+        .values_list("case_id", flat=True).distinct()
+    )
+    deleted = 0
+    for case in Case.objects.filter(pk__in=list(case_ids)).select_related("tenant"):
+        deleted += actions.delete_identity_documents(case, now=now)
+    return {"documents": deleted}
+
+
+def expire_download_access(now=None) -> dict:
+    now = now or timezone.now()
+    handled = ScheduledNotice.objects.filter(
+        case=OuterRef("pk"), kind="download_expired", created_at__gte=OuterRef("download_expires_at")
+    )
+    expired = Case.objects.filter(download_expires_at__lte=now, purged_at__isnull=True).filter(~Exists(handled))
+    count = 0
+    for case in expired:
+        try:
+            actions.expire_download_access(case, now=now)
+            count += 1
+        except actions.ActionRefused:
+            pass  # recorded by another worker, or access was reissued meanwhile
+    return {"expired": count}
+
+
+def retention_cutoff(tenant, now) -> datetime:
+    """Closed before this moment, a case is past the tenant's retention period for request records."""
+    local = timezone.localtime(now, _zone(tenant.time_zone))
+    months = tenant.request_retention_months
+    cutoff_day, _clamped = sla.add_months(local.date(), -months) if months else (local.date(), False)
+    return local.replace(year=cutoff_day.year, month=cutoff_day.month, day=cutoff_day.day)
+
+
+def purge_closed_cases(now=None) -> dict:
+    """Anonymise closed cases after the tenant's retention period; legal hold keeps a case whole."""
+    now = now or timezone.now()
+    counts = {"purged": 0, "held": 0}
+    for tenant in Tenant.objects.all():
+        due = Case.objects.filter(
+            tenant=tenant, status__in=CLOSED_STATUSES,
+            purged_at__isnull=True, closed_at__lt=retention_cutoff(tenant, now),
+        )
+        counts["held"] += due.filter(legal_hold=True).count()
+        for case in due.filter(legal_hold=False):
+            try:
+                actions.purge_case(case, now=now)
+                counts["purged"] += 1
+            except actions.ActionRefused:
+                pass  # put on legal hold or reopened meanwhile
+    return counts
+
+
+def metrics_snapshot() -> dict:
+    """Counts of requests per tenant, year received, type and status: what purge must not change."""
+    rows = (
+        Case.objects.values_list("tenant__slug", "submitted_at__year", "request_type", "status")
+        .annotate(n=Count("id")).order_by()
+    )
+    return {(slug, year, kind, status): n for slug, year, kind, status, n in rows}
+
+
+# --- Email delivery safety net ------------------------------------------------------------------
+
+
+def retry_emails(now=None) -> dict:
+    """Send failed emails whose back-off has passed, and pending ones whose task was lost."""
+    from . import tasks
+
+    now = now or timezone.now()
+    due = OutboundEmail.objects.filter(
+        Q(state=OutboundEmail.State.FAILED, next_attempt_at__lte=now)
+        | Q(state=OutboundEmail.State.PENDING, created_at__lte=now - STALE_PENDING_EMAIL)
+    ).order_by("created_at").values_list("pk", flat=True)
+    results = defaultdict(int)
+    for email_id in list(due[:500]):
+        results[tasks.deliver(email_id)] += 1
+    return dict(results)

@@ -60,6 +60,7 @@ def audit(case, actor, event_type, old=None, new=None, message="", tenant=None) 
         old_value=old or {},
         new_value=new or {},
         message=message,
+        created_at=timezone.now(),
     )
 
 
@@ -94,7 +95,7 @@ def recompute_deadline(case, actor, trigger: str):
     case.acknowledge_by = deadline.acknowledge_by
     case.save(update_fields=["due_date", "acknowledge_by", "updated_at"])
     DeadlineRecord.objects.create(
-        case=case, trigger=trigger, due_date=deadline.due, acknowledge_by=deadline.acknowledge_by, steps=deadline.steps
+        case=case, computed_at=timezone.now(), trigger=trigger, due_date=deadline.due, acknowledge_by=deadline.acknowledge_by, steps=deadline.steps
     )
     audit(
         case, actor, "deadline_computed", old,
@@ -318,7 +319,7 @@ def request_information(case, actor, *, reason, body, subject=""):
     counts = rule_set.pause_for_identity if reason == ClockPause.Reason.IDENTITY else rule_set.pause_for_clarification
     message = Message.objects.create(case=case, direction=Message.Direction.TO_REQUESTER, author=actor,
                                      subject=subject, body=body)
-    ClockPause.objects.create(case=case, reason=reason, counts=counts)
+    ClockPause.objects.create(case=case, reason=reason, counts=counts, started_at=timezone.now())
     case.paused_since = timezone.now() if counts else None
     old = {"status": case.status}
     case.status = Status.AWAITING_REQUESTER
@@ -391,7 +392,8 @@ def extend(case, actor, *, reason):
     case.extensions += 1
     case.save(update_fields=["extensions", "updated_at"])
     new = recompute_deadline(case, actor, "extended")
-    extension = Extension.objects.create(case=case, reason=reason, granted_by=actor, previous_due=previous, new_due=new.due)
+    extension = Extension.objects.create(case=case, reason=reason, granted_by=actor if getattr(actor, "pk", None) else None,
+                                         granted_at=timezone.now(), previous_due=previous, new_due=new.due)
     audit(case, actor, "extended", {"due_date": _iso(previous), "extensions": case.extensions - 1},
           {"due_date": _iso(new.due), "extensions": case.extensions}, reason)
     emails.extension_notice(case, extension)

@@ -3,9 +3,10 @@ pauses that count only where the rule set says so, and the `sla` command."""
 
 import json
 from contextlib import contextmanager
-from unittest import mock
 from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -15,7 +16,7 @@ from dsar import actions, sla
 from dsar.models import AuditEvent, Case, ClockPause, DeadlineRecord
 from tests.conftest import make_tenant
 
-UTC = timezone.UTC if hasattr(timezone, "UTC") else __import__("datetime").timezone.utc
+UTC = dt_timezone.utc
 
 
 def at(day: str, hour=12):

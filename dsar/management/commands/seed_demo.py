@@ -251,7 +251,7 @@ class Command(BaseCommand):
             request_type = offered[type_index % len(offered)]
             name, handle = SAMPLE_PEOPLE[index]
             email = f"{handle}@example.com"
-            identity = {f.key: ("A-10%03d" % index if not f.secret else "%06d" % (index * 7919 % 10**6))
+            identity = {f.key: (f"A-10{index:03d}" if not f.secret else f"{index * 7919 % 10**6:06d}")
                         for f in tenant.identity_fields.all()}
             if status == "unconfirmed":
                 actions.submit_request(

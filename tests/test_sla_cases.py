@@ -3,8 +3,7 @@ pauses that count only where the rule set says so, and the `sla` command."""
 
 import json
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from unittest import mock
 
@@ -16,7 +15,6 @@ from dsar import actions, sla
 from dsar.models import AuditEvent, Case, ClockPause, DeadlineRecord
 from tests.conftest import make_tenant
 
-UTC = dt_timezone.utc
 
 
 def at(day: str, hour=12):

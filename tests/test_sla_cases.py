@@ -16,7 +16,6 @@ from dsar.models import AuditEvent, Case, ClockPause, DeadlineRecord
 from tests.conftest import make_tenant
 
 
-
 def at(day: str, hour=12):
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
 

@@ -7,3 +7,7 @@ from django.contrib.admin.apps import AdminConfig
 
 class StaffAdminConfig(AdminConfig):
     default_site = "dsar.security.StaffAdminSite"
+
+    def ready(self):
+        super().ready()
+        from . import security  # noqa: F401  (registers the deployment checks)

@@ -16,6 +16,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model, user_login_failed
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.core import checks
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -327,3 +328,29 @@ class StaffIdleTimeoutMiddleware:
                 # Written at most once a minute, to spare the session store.
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
+
+
+# --- Deployment checks (manage.py check --deploy) ---------------------------------------------
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_production_secrets(app_configs, **kwargs):
+    problems = []
+    if not settings.FILE_ENCRYPTION_KEYS:
+        problems.append(
+            checks.Warning(
+                "FILE_ENCRYPTION_KEYS is empty: identity documents are encrypted with a key derived from SECRET_KEY.",
+                hint="Set FILE_ENCRYPTION_KEYS to a Fernet key (see SECURITY.md), so that rotating one secret "
+                "does not make the other's data unreadable.",
+                id="dsar.W001",
+            )
+        )
+    if not settings.OTP_REQUIRED:
+        problems.append(
+            checks.Warning(
+                "OTP_REQUIRED is off: staff log in with a password alone.",
+                hint="Unset OTP_REQUIRED (it defaults to on when DEBUG is off).",
+                id="dsar.W002",
+            )
+        )
+    return problems

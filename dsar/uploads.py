@@ -105,11 +105,18 @@ def rotate(attachment) -> bool:
         return False
     with attachment.file.open("rb") as handle:
         token = handle.read()
-    rotated = _fernet().rotate(token)
-    if rotated == token:
-        return False
-    name = attachment.file.name
+    fernet = _fernet()
+    try:
+        fernet._fernets[0].decrypt(token)
+        return False  # already under the newest key
+    except InvalidToken:
+        pass
+    rotated = fernet.rotate(token)
+    # Write the new file before dropping the old one: a crash in between must not lose the document.
+    old_name = attachment.file.name
     storage = attachment.file.storage
-    storage.delete(name)
-    storage.save(name, ContentFile(rotated))
+    new_name = storage.save(old_name, ContentFile(rotated))
+    type(attachment).objects.filter(pk=attachment.pk).update(file=new_name)
+    attachment.file.name = new_name
+    storage.delete(old_name)
     return True

@@ -251,8 +251,9 @@ def send_confirmation_reminder(case, token):
     if token.expires_at <= now:
         raise ActionRefused(_("The confirmation link has expired."))
     signed = tokens.issue(case, AccessToken.Purpose.CONFIRM, token.expires_at - now)
+    # The fresh link ends when the original would have (the request closes then), and is not reminded again.
     AccessToken.objects.filter(case=case, purpose=AccessToken.Purpose.CONFIRM, reminded_at__isnull=True).update(
-        reminded_at=now
+        reminded_at=now, expires_at=token.expires_at
     )
     emails.confirmation_reminder(case, signed)
     audit(case, SYSTEM, "confirmation_reminder_sent", new={"expires_at": token.expires_at.isoformat()})

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 # Reminder buckets: a case enters "due_7" when 7 or fewer days are left, and so on. A bucket covers a
 # range rather than one day so that a sweep that did not run on the exact day still reminds.
-DUE_BUCKETS = (("due_7", 3, 7), ("due_3", 1, 3), ("due_1", 0, 1))
+DUE_BUCKETS = (("due_7", 4, 7), ("due_3", 2, 3), ("due_1", 0, 1))
 OVERDUE = "overdue"
 ACKNOWLEDGEMENT = "ack"
 # Local "today" differs between tenants by at most this much from the UTC date (UTC-12 … UTC+14).

@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
@@ -65,9 +66,10 @@ def deliver(email_id: int) -> str:
 
 def send_email(email_id: int):
     outcome, error = _deliver(email_id)
-    if outcome == "failed":
-        # The failure is saved on the email (its own transaction has committed); raising marks the
-        # django-q task failed too. The retry_emails job tries again after the back-off.
+    # The failure is saved on the email and the retry_emails job tries again after the back-off.
+    # In a worker, raising also marks the django-q task failed (job health counts it); in sync mode
+    # the task runs inside the caller's transaction, which a mail server being down must not undo.
+    if outcome == "failed" and not settings.Q_CLUSTER.get("sync"):
         raise EmailNotSent(f"email {email_id}: {error}")
     return outcome
 

@@ -56,6 +56,8 @@ def hit(scope: str, identifier: str, rate: str, *, now: float | None = None) -> 
 
 
 def client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites
-    # REMOTE_ADDR (gunicorn behind a proxy should be configured to do so).
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # The same trusted-proxy rule as the staff lockout (TRUSTED_PROXY_COUNT): X-Forwarded-For
+    # entries a client can forge are never used.
+    from .security import client_ip as trusted_client_ip
+
+    return trusted_client_ip(request) or "unknown"

@@ -4,6 +4,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -119,6 +120,12 @@ class Case(models.Model):
             models.Index(fields=["status", "due_date"], name="case_status_due_idx"),
             # Duplicate detection and search by email within a tenant.
             models.Index(fields=["tenant", "requester_email"], name="case_tenant_email_idx"),
+            # Open duplicates by email, case-insensitively (requester_email__iexact: the admin list's
+            # "possible duplicate" flag for every row shown, and duplicate detection at confirmation).
+            models.Index(
+                "tenant", Upper("requester_email"), name="case_open_email_upper_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
             # "Assigned to me" filter.
             models.Index(fields=["assignee", "status"], name="case_assignee_status_idx"),
         ]

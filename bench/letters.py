@@ -1,0 +1,67 @@
+"""Letter rendering, measured in a process of its own so that its peak memory is its own.
+
+    .venv/bin/python bench/letters.py --db dsar_bench --response 12 --mode portal --repeat 5
+
+portal: the portal's path, `responses.render_html()` then `responses.render_pdf_bytes()` (which renders in a
+        bounded child process with the static-only fetcher).
+bare:   `weasyprint.HTML(string=html, base_url=<static dir>).write_pdf()` in this process, weasyprint already
+        imported: the floor. The base URL lets the bare render load the same stylesheet, so both lay out
+        the same pages.
+Prints JSON: the seconds of each repetition, the PDF's page count, and peak RSS (this process and its
+children, which for the portal path is the weasyprint child).
+"""
+
+import argparse
+import io
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--response", type=int, required=True)
+    parser.add_argument("--mode", choices=("portal", "bare"), required=True)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    common.use_database(args.db)
+
+    import pypdf
+
+    from dsar import pdf, responses
+    from dsar.models import Response
+
+    response = Response.objects.select_related("case__tenant", "case__rule_set").get(pk=args.response)
+    html = responses.render_html(response)
+    if args.mode == "bare":
+        import weasyprint
+
+        base_url = pdf.base_url()
+        weasyprint.HTML(string="<p>warm up</p>").write_pdf()  # the import and font set-up are not the letter
+
+    seconds, document = [], b""
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        if args.mode == "portal":
+            response = Response.objects.select_related("case__tenant", "case__rule_set").get(pk=args.response)
+            document = responses.render_pdf_bytes(responses.render_html(response))
+        else:
+            document = weasyprint.HTML(string=html, base_url=base_url).write_pdf()
+        seconds.append(time.perf_counter() - started)
+    pages = len(pypdf.PdfReader(io.BytesIO(document)).pages)
+    # ru_maxrss is in KiB on Linux.
+    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"mode": args.mode, "seconds": seconds, "pages": pages, "self_peak_mb": round(self_mb, 1),
+                      "children_peak_mb": round(children_mb, 1), "html_chars": len(html)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -9,9 +9,11 @@ import logging
 import uuid
 import zoneinfo
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.template import Context, Template, TemplateSyntaxError
@@ -108,46 +110,61 @@ def _not_noticed(kind, date_field):
     return ~Exists(ScheduledNotice.objects.filter(case=OuterRef("pk"), kind=kind, due_date=OuterRef(date_field)))
 
 
+class _Candidate(NamedTuple):
+    kind: str
+    case_id: int
+    tenant_id: int
+    assignee_id: int | None
+    assignee_email: str
+    due: date
+    today: date
+
+
 def _sweep_candidates(now):
-    """(kind, case) pairs that need a notice, with one query per kind on the (status, due_date) index."""
+    """Cases that need a notice, with one query per kind on the (status, due_date) index. Plain tuples:
+    the sweep must stay fast over hundreds of thousands of open cases."""
     utc_today = now.astimezone(zoneinfo.ZoneInfo("UTC")).date()
-    open_cases = Case.objects.filter(status__in=OPEN_STATUSES, paused_since__isnull=True).select_related(
-        "tenant", "assignee"
-    ).only(
-        "id", "reference", "status", "due_date", "acknowledge_by", "acknowledged_at", "tenant_id", "assignee_id",
-        "tenant__name", "tenant__slug", "tenant__time_zone", "assignee__username", "assignee__email",
-        "assignee__first_name", "assignee__last_name", "assignee__is_active",
-    )
+    zones = {pk: _zone(name) for pk, name in Tenant.objects.values_list("pk", "time_zone")}
+    open_cases = Case.objects.filter(status__in=OPEN_STATUSES, paused_since__isnull=True)
     queries = []
     for kind, low, high in DUE_BUCKETS:
         window = dict(due_date__gte=utc_today + timedelta(days=low) - ZONE_SLACK,
                       due_date__lte=utc_today + timedelta(days=high) + ZONE_SLACK)
-        queries.append((kind, open_cases.filter(**window).filter(_not_noticed(kind, "due_date"))))
-    queries.append((OVERDUE, open_cases.filter(due_date__lt=utc_today + ZONE_SLACK).filter(_not_noticed(OVERDUE, "due_date"))))
-    queries.append((ACKNOWLEDGEMENT, open_cases.filter(
+        queries.append((kind, "due_date", open_cases.filter(**window).filter(_not_noticed(kind, "due_date"))))
+    queries.append((OVERDUE, "due_date", open_cases.filter(due_date__lt=utc_today + ZONE_SLACK)
+                    .filter(_not_noticed(OVERDUE, "due_date"))))
+    queries.append((ACKNOWLEDGEMENT, "acknowledge_by", open_cases.filter(
         acknowledged_at__isnull=True, acknowledge_by__lte=utc_today + timedelta(days=1) + ZONE_SLACK
     ).filter(_not_noticed(ACKNOWLEDGEMENT, "acknowledge_by"))))
 
-    for kind, queryset in queries:
-        for case in queryset.iterator(chunk_size=5000):
-            today = timezone.localtime(now, _zone(case.tenant.time_zone)).date()
+    local_today = {}
+    for kind, date_field, queryset in queries:
+        bounds = next(((lo, hi) for name, lo, hi in DUE_BUCKETS if name == kind), None)
+        rows = queryset.values_list("pk", "tenant_id", "assignee_id", "assignee__email", "assignee__is_active", date_field)
+        for case_id, tenant_id, assignee_id, email, active, due in rows.iterator(chunk_size=10000):
+            today = local_today.get(tenant_id)
+            if today is None:
+                today = local_today[tenant_id] = timezone.localtime(now, zones[tenant_id]).date()
+            days_left = (due - today).days
             if kind == ACKNOWLEDGEMENT:
-                if (case.acknowledge_by - today).days <= 1:
-                    yield kind, case, case.acknowledge_by, today
-                continue
-            days_left = (case.due_date - today).days
-            if kind == OVERDUE:
-                if days_left < 0:
-                    yield kind, case, case.due_date, today
-                continue
-            low, high = next((lo, hi) for name, lo, hi in DUE_BUCKETS if name == kind)
-            if low <= days_left <= high:
-                yield kind, case, case.due_date, today
+                wanted = days_left <= 1
+            elif kind == OVERDUE:
+                wanted = days_left < 0
+            else:
+                wanted = bounds[0] <= days_left <= bounds[1]
+            if wanted:
+                yield _Candidate(kind, case_id, tenant_id, assignee_id, email if active else "", due, today)
+
+
+def _notice_key(candidate):
+    return f"sla:{candidate.case_id}:{candidate.kind}:{candidate.due.isoformat()}"
 
 
 def sla_sweep(now=None) -> dict:
     """Remind assignees of deadlines (7, 3, 1 days; overdue; acknowledgement) and escalate overdue cases
-    to the tenant's owners. Each notice is claimed once across workers; returns counts per kind."""
+    to the tenant's owners. Each notice is claimed once across workers; returns counts per kind.
+
+    The emails are stored unrendered and rendered by the task that sends them, one at a time."""
     now = now or timezone.now()
     run = uuid.uuid4().hex
     counts = {"candidates": 0, "claimed": 0, "emails": 0}
@@ -157,19 +174,19 @@ def sla_sweep(now=None) -> dict:
         if not found:
             return counts
         ScheduledNotice.objects.bulk_create(
-            [ScheduledNotice(case=case, kind=kind, due_date=due, run=run, created_at=now,
-                             key=f"sla:{case.pk}:{kind}:{due.isoformat()}") for kind, case, due, _today in found],
+            [ScheduledNotice(case_id=c.case_id, kind=c.kind, due_date=c.due, run=run, created_at=now, key=_notice_key(c))
+             for c in found],
             ignore_conflicts=True, batch_size=BULK_BATCH,
         )
         # Another cluster's sweep may have claimed some of them first: keep only this run's claims.
         mine = set(ScheduledNotice.objects.filter(run=run).values_list("case_id", "kind"))
-        claimed = [item for item in found if (item[1].pk, item[0]) in mine]
+        claimed = [c for c in found if (c.case_id, c.kind) in mine]
         counts["claimed"] = len(claimed)
         emails = _sla_emails(claimed, now)
         OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True, batch_size=BULK_BATCH)
         counts["emails"] = len(emails)
-        for kind, *_rest in claimed:
-            counts[kind] = counts.get(kind, 0) + 1
+        for c in claimed:
+            counts[c.kind] = counts.get(c.kind, 0) + 1
         _send_pending_later(len(emails))
     log.info("SLA sweep: %s", counts)
     return counts
@@ -179,43 +196,48 @@ def _owners_by_tenant(tenant_ids):
     owners = defaultdict(list)
     memberships = Membership.objects.filter(
         tenant_id__in=tenant_ids, role=Membership.Role.OWNER, user__is_active=True
-    ).exclude(user__email="").select_related("user")
-    for membership in memberships:
-        owners[membership.tenant_id].append(membership.user)
+    ).exclude(user__email="").values_list("tenant_id", "user_id", "user__email")
+    for tenant_id, user_id, email in memberships:
+        owners[tenant_id].append((user_id, email))
     return owners
 
 
 def _sla_emails(claimed, now):
-    tenant_ids = {case.tenant_id for _kind, case, _due, _today in claimed}
-    owners = _owners_by_tenant(tenant_ids)
-    renderer = _StaffRenderer(("sla_reminder", "escalation"), tenant_ids)
+    owners = _owners_by_tenant({c.tenant_id for c in claimed})
     emails = []
 
-    def add(template, case, user, notice_key, **context):
-        if not user.email or not user.is_active:
-            return
-        context = {"tenant": case.tenant, "case": case, "user": user,
-                   "admin_url": renderer.case_url.format(case.pk), **context}
-        subject, body = renderer.render(template, case.tenant, context)
-        emails.append(OutboundEmail(
-            idempotency_key=f"{notice_key}:{template}:{user.pk}", tenant_id=case.tenant_id, case=case,
-            kind=template, to=user.email, subject=subject, body=body, created_at=now,
-        ))
+    def add(template, candidate, user_id, address):
+        if address:
+            emails.append(OutboundEmail(
+                idempotency_key=f"{_notice_key(candidate)}:{template}:{user_id}", tenant_id=candidate.tenant_id,
+                case_id=candidate.case_id, kind=template, to=address, subject="", body="", created_at=now,
+            ))
 
-    with translation.override("en"):
-        for kind, case, due, today in claimed:
-            key = f"sla:{case.pk}:{kind}:{due.isoformat()}"
-            days_left = (due - today).days
-            context = {"kind": kind, "due_date": due, "days_left": days_left, "days_overdue": -days_left}
-            # Nobody assigned: the owners hear of every reminder, so that someone picks the case up.
-            reminded = [case.assignee] if case.assignee_id else owners.get(case.tenant_id, [])
-            for user in reminded:
-                add("sla_reminder", case, user, key, **context)
-            if kind == OVERDUE:
-                for owner in owners.get(case.tenant_id, []):
-                    if owner.pk != case.assignee_id:
-                        add("escalation", case, owner, key, **context)
+    for c in claimed:
+        # Nobody assigned: the owners hear of every reminder, so that someone picks the case up.
+        reminded = [(c.assignee_id, c.assignee_email)] if c.assignee_id else owners.get(c.tenant_id, [])
+        for user_id, address in reminded:
+            add("sla_reminder", c, user_id, address)
+        if c.kind == OVERDUE:
+            for user_id, address in owners.get(c.tenant_id, []):
+                if user_id != c.assignee_id:
+                    add("escalation", c, user_id, address)
     return emails
+
+
+def render_sla_email(email):
+    """Subject and body of a reminder or escalation stored unrendered by the sweep (see its key)."""
+    _sla, case_id, kind, due, template, user_id = email.idempotency_key.split(":")
+    case = Case.objects.select_related("tenant", "assignee").get(pk=case_id)
+    user = get_user_model().objects.get(pk=user_id)
+    due_date = date.fromisoformat(due)
+    today = timezone.localtime(timezone.now(), _zone(case.tenant.time_zone)).date()
+    days_left = (due_date - today).days
+    renderer = _StaffRenderer((template,), (case.tenant_id,))
+    context = {"tenant": case.tenant, "case": case, "user": user, "admin_url": renderer.case_url.format(case.pk),
+               "kind": kind, "due_date": due_date, "days_left": days_left, "days_overdue": -days_left}
+    with translation.override("en"):
+        return renderer.render(template, case.tenant, context)
 
 
 # --- Daily digest -------------------------------------------------------------------------------

@@ -37,6 +37,12 @@ def _deliver(email_id: int) -> tuple[str, str]:
             return "gave_up", email.last_error
         email.attempts += 1
         try:
+            if not email.body and email.kind in ("sla_reminder", "escalation"):
+                from .jobs import render_sla_email
+
+                # The sweep stores reminders unrendered to stay fast; render once, here, and keep the text.
+                email.subject, email.body = render_sla_email(email)
+                email.save(update_fields=["subject", "body"])
             EmailMessage(
                 subject=email.subject,
                 body=email.body,

@@ -8,10 +8,11 @@ two-factor site class can be swapped in one place.
 import re
 from datetime import timedelta
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -261,6 +262,11 @@ class CaseAdmin(ScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         """A logged request has no related rows to save."""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        messages.success(request, _("Logged %(reference)s; its clock started on the day it was received (%(day)s).")
+                         % {"reference": obj.reference, "day": clock.local_date(obj.received_at, obj.tenant)})
+        return redirect(reverse("admin:dsar_case_change", args=[obj.pk]))
 
     def add_view(self, request, form_url="", extra_context=None):
         extra = {"title": _("Log a request received outside the form"), **(extra_context or {})}

@@ -22,37 +22,48 @@ PREFERRED_CHOICES = {"request_type": "access", "relationship": "self", "language
 
 
 class FormParser(HTMLParser):
-    """The first POST form of a page: its action, and its fields as the browser would submit them."""
+    """The POST forms of a page, with their fields as the browser would submit them.
+
+    `form` is the main one: the POST form with the most fields (pages also carry small forms, like the
+    language switcher).
+    """
 
     def __init__(self):
         super().__init__()
-        self.action = None
-        self.enctype = ""
-        self.in_form = False
-        self.done = False
-        self.fields = []  # dicts: name, kind, value, options, checked
+        self.forms = []  # dicts: action, fields
+        self.current = None
         self._select = None
         self._textarea = None
 
+    @property
+    def form(self):
+        return max(self.forms, key=lambda f: len(f["fields"]), default=None)
+
+    @property
+    def action(self):
+        return self.form["action"] if self.form else None
+
+    @property
+    def fields(self):
+        return self.form["fields"] if self.form else []
+
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if self.done:
+        if tag == "form" and (attrs.get("method") or "").lower() == "post":
+            self.current = {"action": attrs.get("action") or "", "fields": []}
+            self.forms.append(self.current)
+        if self.current is None:
             return
-        if tag == "form" and (attrs.get("method") or "").lower() == "post" and not self.in_form:
-            self.in_form = True
-            self.action = attrs.get("action") or ""
-            self.enctype = attrs.get("enctype") or ""
-        if not self.in_form:
-            return
+        fields = self.current["fields"]
         name = attrs.get("name")
         if tag == "input" and name:
             kind = (attrs.get("type") or "text").lower()
-            self.fields.append({"name": name, "kind": kind, "value": attrs.get("value", ""),
-                                "checked": "checked" in attrs, "required": "required" in attrs})
+            fields.append({"name": name, "kind": kind, "value": attrs.get("value", ""),
+                           "checked": "checked" in attrs, "required": "required" in attrs})
         elif tag == "select" and name:
             self._select = {"name": name, "kind": "select", "options": [], "selected": None,
                             "required": "required" in attrs}
-            self.fields.append(self._select)
+            fields.append(self._select)
         elif tag == "option" and self._select is not None:
             value = attrs.get("value", "")
             self._select["options"].append(value)
@@ -60,7 +71,7 @@ class FormParser(HTMLParser):
                 self._select["selected"] = value
         elif tag == "textarea" and name:
             self._textarea = {"name": name, "kind": "textarea", "value": "", "required": "required" in attrs}
-            self.fields.append(self._textarea)
+            fields.append(self._textarea)
 
     def handle_data(self, data):
         if self._textarea is not None:
@@ -71,9 +82,8 @@ class FormParser(HTMLParser):
             self._select = None
         elif tag == "textarea":
             self._textarea = None
-        elif tag == "form" and self.in_form:
-            self.in_form = False
-            self.done = True
+        elif tag == "form":
+            self.current = None
 
 
 def fill(fields, email: str, text: str) -> list[tuple[str, str]]:
@@ -113,6 +123,8 @@ def fill(fields, email: str, text: str) -> list[tuple[str, str]]:
             data.append((name, "1"))
         elif kind == "textarea":
             data.append((name, text))
+        elif "subject" in lower:
+            data.append((name, ""))  # only for someone asking on another's behalf
         elif "name" in lower:
             data.append((name, "Bench Subject"))
         else:

@@ -51,7 +51,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return self.object_list.order_by()[: self.CAP].count()
+        return self.object_list.order_by().values("pk")[: self.CAP].count()
 
     @property
     def capped(self):

@@ -62,7 +62,7 @@ def local_days_between(start: datetime, end: datetime, tenant) -> int:
 
 
 def _median(values):
-    return statistics.median(values) if values else None
+    return round(float(statistics.median(values)), 1) if values else None
 
 
 def _mean(values):

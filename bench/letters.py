@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/letters.py --db dsar_bench --response 12 --mode portal --repeat 5
 
+forkserver: the portal's path with bench/pdf_forkserver.py (a proposal) in place of dsar.pdf's child process.
 portal: the portal's path, `responses.render_html()` then `responses.render_pdf_bytes()` (which renders in a
         bounded child process with the static-only fetcher).
 bare:   `weasyprint.HTML(string=html, base_url=<static dir>).write_pdf()` in this process, weasyprint already
@@ -28,7 +29,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
     parser.add_argument("--response", type=int, required=True)
-    parser.add_argument("--mode", choices=("portal", "bare"), required=True)
+    parser.add_argument("--mode", choices=("portal", "bare", "forkserver"), required=True)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     common.use_database(args.db)
@@ -46,19 +47,30 @@ def main():
         base_url = pdf.base_url()
         weasyprint.HTML(string="<p>warm up</p>").write_pdf()  # the import and font set-up are not the letter
 
+    forked_peak_mb = 0.0
+    if args.mode == "forkserver":
+        from bench import pdf_forkserver
+
+        pdf_forkserver.html_to_pdf("<p>start the fork server</p>")  # once per web worker, not per letter
+
     seconds, document = [], b""
     for _ in range(args.repeat):
         started = time.perf_counter()
         if args.mode == "portal":
             response = Response.objects.select_related("case__tenant", "case__rule_set").get(pk=args.response)
             document = responses.render_pdf_bytes(responses.render_html(response))
+        elif args.mode == "forkserver":
+            response = Response.objects.select_related("case__tenant", "case__rule_set").get(pk=args.response)
+            document, peak = pdf_forkserver.html_to_pdf(responses.render_html(response))
+            forked_peak_mb = max(forked_peak_mb, peak)
         else:
             document = weasyprint.HTML(string=html, base_url=base_url).write_pdf()
         seconds.append(time.perf_counter() - started)
     pages = len(pypdf.PdfReader(io.BytesIO(document)).pages)
     # ru_maxrss is in KiB on Linux.
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # The fork server's children are not ours: their peak comes back with each PDF.
+    children_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, forked_peak_mb)
     print(json.dumps({"mode": args.mode, "seconds": seconds, "pages": pages, "self_peak_mb": round(self_mb, 1),
                       "children_peak_mb": round(children_mb, 1), "html_chars": len(html)}))
 

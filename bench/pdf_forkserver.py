@@ -14,10 +14,18 @@ from pathlib import Path
 _context = None
 
 
+WARM_UP_HTML = """<!doctype html><html><head><link rel="stylesheet" href="letters/letter.css"></head><body>
+<div class="letterhead"><div class="org">Warm up</div></div><h1>Letter</h1><p>Latin text, <b>bold</b> <i>italic</i>.</p>
+<p dir="rtl" lang="ar">نص عربي للتحضير</p><table><tr><th>Column</th><td>value</td></tr></table></body></html>"""
+
+
 def _warm():
+    """Load weasyprint and the letters' fonts (the Noto faces of letter.css, Latin and Arabic) once."""
     from weasyprint import HTML
 
-    HTML(string="<p>warm up</p>").write_pdf()
+    static = Path(__file__).resolve().parent.parent / "static"
+    HTML(string=WARM_UP_HTML, base_url=static.as_uri() + "/").write_pdf()
+    HTML(string=WARM_UP_HTML.replace("<html>", '<html lang="ar" dir="rtl">'), base_url=static.as_uri() + "/").write_pdf()
 
 
 def _render_in_child(conn, html: str, roots: list[str], memory_bytes: int):

@@ -314,6 +314,9 @@ class Bench:
         )
         self.notes["letter"] = {"one_page": {"portal": portal, "bare": bare},
                                 "annex": {"portal": annex_portal, "bare": annex_bare, "records": records}}
+        # The proposed fix for dsar/pdf.py (bench/pdf_forkserver.py), measured the same way.
+        self.notes["letter"]["one_page"]["forkserver"] = self.render_child(one_page, "forkserver", repeat)
+        self.notes["letter"]["annex"]["forkserver"] = self.render_child(annex, "forkserver", repeat)
 
     # --- report -----------------------------------------------------------------------------
 
@@ -357,6 +360,14 @@ class Bench:
                                  statistics.median(annex_notes["bare"]["seconds"]))
             check(f"Letter: portal / bare ({letter['annex_pages']}-page annex)", _fmt(annex_ratio, "×"),
                   f"≤ {t['letter_ratio']}×", annex_ratio <= t["letter_ratio"])
+        letter_notes = self.notes.get("letter", {})
+        for which in ("one_page", "annex"):
+            modes = letter_notes.get(which, {})
+            if "forkserver" in modes:
+                ratio = _ratio(statistics.median(modes["forkserver"]["seconds"]),
+                               statistics.median(modes["bare"]["seconds"]))
+                check(f"Letter with the proposed fork server ({which.replace('_', ' ')}) / bare", _fmt(ratio, "×"),
+                      f"≤ {t['letter_ratio']}×", ratio <= t["letter_ratio"])
         check("Letter: peak memory of a render", _fmt(letter["peak_mb"], " MB"), f"≤ {t['letter_peak_mb']} MB",
               None if letter["peak_mb"] is None else letter["peak_mb"] <= t["letter_peak_mb"])
         return rows
@@ -496,7 +507,9 @@ def _markdown(bench, verdicts, history, chart_ok) -> str:
     if letter:
         lines += ["## Letters in detail", ""]
         for which, modes in letter.items():
-            for mode in ("portal", "bare"):
+            for mode in ("portal", "bare", "forkserver"):
+                if mode not in modes:
+                    continue
                 f = modes[mode]
                 lines.append(f"- {which}, {mode}: median {statistics.median(f['seconds']):.3f} s over "
                              f"{len(f['seconds'])}, {f['pages']} pages, peak RSS self {f['self_peak_mb']} MB, "

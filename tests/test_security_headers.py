@@ -150,7 +150,8 @@ def _deploy_env(**extra):
         ALLOWED_HOSTS="dsar.example.org",
         SITE_URL="https://dsar.example.org",
         FILE_ENCRYPTION_KEYS="7Yc0YgqHd8oXbUMlU9GmsdAJmdy6oiMTPZ2gPnr1i3c=",
-        DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:////tmp/dsar-deploy-check.sqlite3"),
+        # The checklist reads settings only; a file database keeps it apart from the test database.
+        DATABASE_URL="sqlite:////tmp/dsar-deploy-check.sqlite3",
     )
     env.update(extra)
     return env

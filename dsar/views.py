@@ -381,14 +381,14 @@ def status(request, tenant, case):
 def status_reply(request, tenant, case):
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _render_status(request, tenant, case, reply_form=form, status=400)
+        return _render_status(request, tenant, case, reply_form=form)
     document = form.cleaned_data.get("document")
     files = [(_reply_kind(case), document, document.sniffed_type)] if document else []
     try:
         actions.requester_reply(case, body=form.cleaned_data["body"], files=files)
     except actions.ActionRefused as exc:
         form.add_error(None, str(exc))
-        return _render_status(request, tenant, case, reply_form=form, status=400)
+        return _render_status(request, tenant, case, reply_form=form)
     messages.success(request, _("Thank you: your reply was sent."))
     return redirect(reverse("dsar:status", args=[tenant.slug]) + "#conversation")
 
@@ -441,7 +441,7 @@ def download_code_check(request, tenant, case):
             messages.success(request, _("Code accepted. You can download your answer now."))
             return redirect(reverse("dsar:status", args=[tenant.slug]) + "#answer")
         form.add_error("code", _("This code is not right or has expired. Check the email, or ask for a new code."))
-    return _render_status(request, tenant, case, code_form=form, status=400)
+    return _render_status(request, tenant, case, code_form=form)
 
 
 @never_cache

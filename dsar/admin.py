@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -183,14 +184,14 @@ def search_cases(queryset, term):
 
 @admin.register(Case)
 class CaseAdmin(ScopedAdmin):
-    list_display = ("reference", "requester", "request_type", "rule", "status", "sla_badge", "due_date", "assignee")
+    list_display = ("reference", "requester", "kind", "rule", "status", "sla_badge", "due", "assignee")
     list_display_links = ("reference",)
     list_filter = (SlaFilter, "status", "request_type", RuleSetFilter, AssigneeFilter, TenantFilter)
     list_select_related = ("tenant", "rule_set", "assignee")
     list_per_page = 50
     search_fields = ("reference",)  # shows the search box; search_cases does the work
     search_help_text = _("A reference (ACM-2026-00042, or just 42), an email, or the start of a name.")
-    sortable_by = ("reference", "due_date")
+    sortable_by = ("reference", "due")
     ordering = ("-submitted_at",)
     actions = None
     show_facets = admin.ShowFacets.NEVER  # facet counts are one COUNT per filter choice
@@ -285,7 +286,16 @@ class CaseAdmin(ScopedAdmin):
         many = scoping.tenant_ids(request.user) is None or len(scoping.tenant_ids(request.user)) > 1
         return (*self.list_display, "tenant") if many else self.list_display
 
-    @admin.display(description=_("Rule set"), ordering="rule_set__code")
+    @admin.display(description=_("Type"))
+    def kind(self, case):
+        # The public labels speak to the requester ("Access to my data"); staff read the right's name.
+        return case.request_type.replace("_", " ").capitalize()
+
+    @admin.display(description=_("Due"), ordering="due_date")
+    def due(self, case):
+        return date_format(case.due_date, "j M Y") if case.due_date else "—"
+
+    @admin.display(description=_("Rule set"))
     def rule(self, case):
         return format_html('<span title="{}">{}</span>', case.rule_set.name, case.rule_set.code.upper())
 

@@ -149,9 +149,9 @@ def _closing_figures(board, today):
 
 def on_time_chart(points, width=420, height=150) -> str:
     """A bar chart (SVG, server-side) of the monthly on-time rate; empty months show as a dash."""
-    left, bottom, top = 28, 22, 8
+    left, right, bottom, top = 28, 6, 22, 8
     plot_h = height - bottom - top
-    slot = (width - left) / max(len(points), 1)
+    slot = (width - left - right) / max(len(points), 1)
     bars, labels = [], []
     for index, (month, answered, on_time) in enumerate(points):
         x = left + index * slot + slot * 0.15

@@ -27,6 +27,6 @@ def changes(event):
         old, new = event.old_value.get(key), event.new_value.get(key)
         if key in event.old_value and old != new:
             parts.append(f"{key}: {old} → {new}")
-        elif key not in event.old_value:
+        elif key not in event.old_value and new not in ("", None, [], {}):
             parts.append(f"{key}: {new}")
     return parts

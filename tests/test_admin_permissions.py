@@ -146,3 +146,20 @@ def test_it_refuses_to_log_requests_for_a_tenant_not_yours_or_from_the_future(cl
                                                               "channel": "web"})
     assert "channel" in response.context["adminform"].form.errors
     assert not Case.objects.filter(requester_email="x@example.com").exists()
+
+
+def test_it_limits_foreign_key_choices_and_inlines_to_the_users_tenants(client, acme, globex, olivia, charlie):
+    client.force_login(olivia)
+    form = client.get(reverse("admin:dsar_emailtemplate_add")).context["adminform"].form
+    assert list(form.fields["tenant"].queryset) == [acme]
+    form = client.get(reverse("admin:tenants_datacategory_add")).context["adminform"].form
+    assert list(form.fields["tenant"].queryset) == [acme]
+    page = client.get(reverse("admin:tenants_tenant_change", args=[acme.pk]))
+    membership_formset = next(f for f in page.context["inline_admin_formsets"] if f.opts.model is Membership)
+    users = membership_formset.formset.forms[0].fields["user"].queryset
+    assert charlie not in users and olivia in users
+    assert client.get(reverse("admin:tenants_tenant_change", args=[globex.pk])).status_code == 404
+    response = client.post(reverse("admin:dsar_emailtemplate_add"), {
+        "tenant": globex.pk, "kind": "message:x", "language": "en", "name": "x", "subject": "x", "body": "x"})
+    assert response.status_code == 200 and "tenant" in response.context["adminform"].form.errors
+    assert not EmailTemplate.objects.filter(tenant=globex).exists()

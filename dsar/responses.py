@@ -192,8 +192,10 @@ def render(response_id: int):
     from . import actions
 
     with transaction.atomic():
-        response = Response.objects.select_for_update().select_related("case__tenant", "case__rule_set").get(
-            pk=response_id)
+        response = Response.objects.select_for_update().select_related("case__tenant", "case__rule_set").filter(
+            pk=response_id).first()
+        if response is None:
+            return "skipped"  # purged with its case before the worker got to it
         if response.state == Response.State.SENT:
             return "frozen"
         response.state = Response.State.RENDERING

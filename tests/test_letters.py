@@ -406,3 +406,7 @@ def test_it_uses_the_letter_date_given(db):
     response = Response(case=case, kind="acknowledgement", language="en")
     html = responses.render_html(response, now=datetime(2026, 3, 5, 12, tzinfo=zoneinfo.ZoneInfo("UTC")))
     assert "5 March 2026" in html
+
+
+def test_it_skips_a_response_that_no_longer_exists(db):
+    assert responses.render(987654321) == "skipped"

@@ -43,7 +43,10 @@ TYPE_WEIGHTS = {"access": 45, "erasure": 25, "rectification": 10, "objection": 8
 CHANNEL_WEIGHTS = {"web": 85, "email": 10, "phone": 3, "letter": 1, "in_person": 1}
 TENANT_WEIGHTS = (30, 25, 20, 15, 10)  # thamra … aqari: busy to quiet
 HISTORY_DAYS = 3 * 365
-BACKLOG_DAYS = 75  # open cases were received within this window, so due dates sit around today
+# Open cases: most received within the 30-day answer period (due dates spread over the coming month),
+# OVERDUE_SHARE of them received 30-60 days ago (overdue or extended): a busy team, not a failing one.
+ANSWER_DAYS = 30
+OVERDUE_SHARE = 0.08
 FIRST_NAMES = ("Aisha", "Omar", "Fatima", "Yusuf", "Mariam", "Khalid", "Noura", "Sam", "Lena", "Ravi", "Chen", "Ana")
 LAST_NAMES = ("Al-Harbi", "Haddad", "Rahman", "Mansour", "Smith", "Garcia", "Kumar", "Nakamura", "Okafor", "Silva")
 
@@ -176,8 +179,11 @@ def load(target_cases: int, seed: int = 9) -> dict:
                 case_id = next_case_id + i
                 status, tenant_id = batch_status[i], batch_tenant[i]
                 is_open = status in OPEN
-                age = rng.uniform(1, BACKLOG_DAYS) if is_open or status == "unconfirmed" else rng.uniform(
-                    BACKLOG_DAYS / 2, HISTORY_DAYS)
+                if is_open:
+                    late = rng.random() < OVERDUE_SHARE
+                    age = rng.uniform(ANSWER_DAYS, 2 * ANSWER_DAYS) if late else rng.uniform(0.5, ANSWER_DAYS)
+                else:
+                    age = rng.uniform(ANSWER_DAYS / 2, HISTORY_DAYS)
                 if status == "unconfirmed":
                     age = rng.uniform(0, 3)
                 submitted = now - timedelta(days=age, seconds=rng.randrange(86400))

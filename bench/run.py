@@ -318,6 +318,35 @@ class Bench:
         self.notes["letter"]["one_page"]["forkserver"] = self.render_child(one_page, "forkserver", repeat)
         self.notes["letter"]["annex"]["forkserver"] = self.render_child(annex, "forkserver", repeat)
 
+    def keep_previous(self, out: Path, parts: set[str]):
+        """Re-measuring some parts on the kept database: the others keep their last figures."""
+        latest, details = out / "latest.json", out / "details.json"
+        if not latest.exists():
+            return
+        previous = json.loads(latest.read_text())
+        previous_notes = json.loads(details.read_text())["notes"] if details.exists() else {}
+        owned = {"admin": ("admin_list", "case_page", "admin_more"), "sweep": ("sla_sweep",),
+                 "intake": ("intake",), "letters": ("letter",)}
+        for part, keys in owned.items():
+            for key in keys:
+                if part not in parts:
+                    if key in self.results:
+                        self.results[key] = previous[key]
+                    if key in previous_notes:
+                        self.notes[key] = previous_notes[key]
+        for key in ("admin_list", "case_page"):  # the small size is only measured on a fresh build
+            for field in ("cases_small", "median_ms_small", "queries_small"):
+                self.results[key][field] = previous[key][field]
+        for key in ("build",):
+            if key in previous_notes:
+                self.notes[key] = previous_notes[key]
+        for key in ("admin_list", "case_page", "admin_more", "sla_sweep"):
+            for which, figures in previous_notes.get(key, {}).items():
+                if which == "small":
+                    self.notes.setdefault(key, {}).setdefault("small", figures)
+                elif isinstance(figures, dict) and "small" in figures:
+                    self.notes.setdefault(key, {}).setdefault(which, {}).setdefault("small", figures["small"])
+
     # --- report -----------------------------------------------------------------------------
 
     def verdicts(self):
@@ -556,11 +585,7 @@ def main():
     try:
         if args.reuse:
             common.use_database(bench.db)
-            previous = json.loads((out / "latest.json").read_text()) if (out / "latest.json").exists() else None
-            if previous:
-                for key in ("admin_list", "case_page"):
-                    for field in ("cases_small", "median_ms_small", "queries_small"):
-                        bench.results[key][field] = previous[key][field]
+            bench.keep_previous(out, parts)
         else:
             started = time.perf_counter()
             build_db.prepare(bench.db)

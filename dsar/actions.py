@@ -630,6 +630,13 @@ def store_attachment(case, actor, *, kind, upload, content_type, message=None, t
 
 
 @transaction.atomic
+def record_file_viewed(attachment, actor):
+    """Staff opened a private file (identity evidence above all): who saw what belongs in the case record."""
+    return audit(attachment.case, actor, "attachment_viewed", new={"attachment": attachment.pk, "kind": attachment.kind,
+                                                                    "sha256": attachment.sha256})
+
+
+@transaction.atomic
 def delete_identity_documents(case, *, now=None):
     """Delete identity documents whose deletion time has come; the rows stay as a record."""
     now = now or timezone.now()

@@ -259,6 +259,7 @@ def attachment_download(request, attachment_id):
         data = uploads.read_private(attachment)
     except (OSError, ValidationError):
         raise Http404
+    actions.record_file_viewed(attachment, request.user)
     response = HttpResponse(data, content_type=attachment.content_type or "application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{_safe_filename(attachment.original_name)}"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -235,6 +235,8 @@ def test_it_downloads_identity_evidence_decrypted_as_an_attachment(client, acme,
     assert response.content == PDF_BYTES
     assert response["Content-Disposition"] == 'attachment; filename="passport.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
+    viewed = case.events.get(event_type="attachment_viewed")
+    assert (viewed.actor, viewed.new_value["sha256"]) == (alice, attachment.sha256)
     case.attachments.update(deleted_at=timezone.now())
     assert client.get(reverse("admin:dsar_attachment_download", args=[attachment.pk])).status_code == 404
 

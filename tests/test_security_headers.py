@@ -143,7 +143,9 @@ def test_it_lets_a_view_that_chooses_its_caching_keep_it(client, acme):
 
 
 def _deploy_env(**extra):
-    env = {k: v for k, v in os.environ.items() if k not in ("TESTING", "DEBUG", "FILE_ENCRYPTION_KEYS")}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production never has it.
+    dropped = ("TESTING", "DEBUG", "FILE_ENCRYPTION_KEYS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         DEBUG="0",
         SECRET_KEY="k" * 20 + "Zq8#x!pL0v9wQ2mR7sT4uY6eA1bC3dF5gH",

@@ -26,7 +26,7 @@ from bench import build_db, common, intake  # noqa: E402
 
 RESULTS = common.ROOT / "bench" / "results"
 SIZES = {
-    "full": dict(small=10_000, large=1_000_000, page_requests=40, intake=1000, intake_threads=8, letter_repeat=5,
+    "full": dict(small=10_000, large=1_000_000, page_requests=40, intake=600, intake_threads=8, letter_repeat=5,
                  annex_pages=20, db="dsar_bench"),
     "smoke": dict(small=200, large=2_500, page_requests=5, intake=20, intake_threads=4, letter_repeat=1,
                   annex_pages=2, db="dsar_bench_smoke"),
@@ -135,11 +135,16 @@ class Bench:
         total = Case.objects.count()
         n = self.size["page_requests"]
         list_figures = self.timed_gets(client, ["/admin/dsar/case/"] * n)
-        rng = random.Random(which)
-        low, high = Case.objects.filter(tenant=tenant).order_by("pk").values_list("pk", flat=True)[:1][0], \
-            Case.objects.filter(tenant=tenant).order_by("-pk").values_list("pk", flat=True)[:1][0]
-        candidates = rng.sample(range(low, high + 1), min(high - low + 1, n * 8))
-        ids = list(Case.objects.filter(tenant=tenant, pk__in=candidates).values_list("pk", flat=True)[:n])
+        # The same cases at both sizes (the large database is the small one grown), so that the page
+        # figures compare like with like: a case's page depends on its state, not on the table's size.
+        ids = getattr(self, "case_page_ids", None)
+        if not ids:
+            rng = random.Random(which)
+            in_tenant = Case.objects.filter(tenant=tenant).order_by("pk").values_list("pk", flat=True)
+            low, high = in_tenant[:1][0], in_tenant.reverse()[:1][0]
+            candidates = rng.sample(range(low, high + 1), min(high - low + 1, n * 8))
+            ids = list(Case.objects.filter(tenant=tenant, pk__in=candidates).values_list("pk", flat=True)[:n])
+            self.case_page_ids = ids
         page_figures = self.timed_gets(client, [f"/admin/dsar/case/{pk}/change/" for pk in ids])
         for key, figures in (("admin_list", list_figures), ("case_page", page_figures)):
             self.results[key][f"cases_{which}"] = total
@@ -207,12 +212,7 @@ class Bench:
         connection.close()
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        env = common.bench_env(self.db, DJANGO_SETTINGS_MODULE="bench.baseline.settings")
-        server = subprocess.Popen(
-            [str(common.ROOT / ".venv" / "bin" / "gunicorn"), "bench.baseline.wsgi:application", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--chdir", str(common.ROOT), "--log-level", "warning"],
-            env=env, cwd=common.ROOT,
-        )
+        server = _gunicorn(self.db, port)
         try:
             _wait_for(base + "/bench/bare/", server)
             run_id = f"{int(time.time())}"
@@ -241,6 +241,18 @@ class Bench:
                                  f"first failures: {form['error_samples'][:1]}")
         if bare["errors"]:
             self.problems.append(f"intake baseline: {bare['errors']} errors: {bare['error_samples'][:1]}")
+        if _redis_listening():
+            # The same form with the rate-limit counters in Redis instead of the database cache (a setting,
+            # CACHE_URL): informative, the JSON keeps the default configuration's figure.
+            server = _gunicorn(self.db, port, CACHE_URL="redis://127.0.0.1:6379/15")
+            try:
+                _wait_for(base + "/bench/bare/", server)
+                intake.drive(base, form_path, threads, threads, f"warm-redis-{run_id}")
+                self.notes["intake"]["form_with_redis_cache"] = intake.drive(base, form_path, n, threads,
+                                                                             f"intake-redis-{run_id}")
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
 
     # --- letters ----------------------------------------------------------------------------
 
@@ -426,6 +438,22 @@ def _fmt(value, unit):
     return "n/a" if value is None else f"{value}{unit}"
 
 
+def _gunicorn(db: str, port: int, **env):
+    return subprocess.Popen(
+        [str(common.ROOT / ".venv" / "bin" / "gunicorn"), "bench.baseline.wsgi:application", "--workers", "2",
+         "--bind", f"127.0.0.1:{port}", "--chdir", str(common.ROOT), "--log-level", "warning"],
+        env=common.bench_env(db, DJANGO_SETTINGS_MODULE="bench.baseline.settings", **env), cwd=common.ROOT,
+    )
+
+
+def _redis_listening() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -526,6 +554,15 @@ def _markdown(bench, verdicts, history, chart_ok) -> str:
                 cells.append(f"{which}: " + (f"{f['median_ms']} / {f['p95_ms']} ms, {f['queries']} q"
                                              if "median_ms" in f else f.get("error", "n/a")))
             lines.append(f"- `{name}`: " + "; ".join(cells))
+        lines.append("")
+    intake_notes = bench.notes.get("intake")
+    if intake_notes:
+        lines += ["## Intake in detail", ""]
+        for name in ("bare", "form", "form_with_redis_cache"):
+            if name in intake_notes:
+                f = intake_notes[name]
+                lines.append(f"- {name}: {f['ok']} of {f['submitted']} in {f['seconds']} s = {f['rps']}/s, "
+                             f"{f['errors']} errors")
         lines.append("")
     sweep = bench.notes.get("sla_sweep")
     if sweep:

@@ -126,7 +126,10 @@ def html_to_pdf(html: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS, memory_b
     if completed.returncode != 0 or not completed.stdout.startswith(b"%PDF-"):
         detail = completed.stderr.decode("utf-8", "replace").strip().splitlines()
         last = detail[-1] if detail else f"exit status {completed.returncode}"
-        if "MemoryError" in completed.stderr.decode("utf-8", "replace") or completed.returncode < 0:
+        # Under the address-space cap Python raises MemoryError, or shared libraries fail to map.
+        stderr = completed.stderr.decode("utf-8", "replace")
+        out_of_memory = ("MemoryError", "Cannot allocate memory", "failed to map segment", "cannot load library")
+        if completed.returncode < 0 or any(sign in stderr for sign in out_of_memory):
             raise RenderError(f"The letter needed more memory than allowed and was stopped ({last[:300]}).")
         raise RenderError(f"The letter could not be rendered: {last[:300]}")
     return completed.stdout

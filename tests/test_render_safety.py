@@ -214,5 +214,5 @@ def test_it_stops_a_render_that_takes_too_long(settings):
 
 
 def test_it_stops_a_render_that_needs_too_much_memory(settings):
-    with pytest.raises(pdf.RenderError):
+    with pytest.raises(pdf.RenderError, match="more memory than allowed"):
         pdf.html_to_pdf("<p>big</p>", memory_bytes=64 * 1024 * 1024)

@@ -1,7 +1,6 @@
 """The data subject's side in a real browser (Chromium): intake in both languages, links, status page,
 replies, delivery with a one-time code, and the abuse guards. Screenshots go to docs/screenshots/."""
 
-import os
 import re
 from pathlib import Path
 
@@ -17,9 +16,6 @@ from tests.conftest import make_tenant, make_user
 # presets that a data migration created, for every test that runs later.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-# Playwright's sync API keeps an event loop in this thread; the ORM calls made by the test itself
-# are ordinary blocking calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -77,6 +73,16 @@ def daftra(rule_set_presets):
     IdentityField.objects.create(tenant=tenant, key="account_id", label="Account ID", label_ar="رقم الحساب",
                                  required=True, order=1)
     return tenant
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _orm_beside_playwright():
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls made by the test itself
+    # (and the database flush after it) are ordinary blocking calls. Module scope: set before the
+    # database fixtures and removed after them, so no other test module inherits it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture(autouse=True)

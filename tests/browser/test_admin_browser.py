@@ -1,6 +1,5 @@
 """An officer takes a case from the list to a completed letter, in a real browser."""
 
-import os
 import re
 
 import pytest
@@ -8,8 +7,24 @@ import pytest
 from dsar.models import Case, Response, Status
 from tests.conftest import PASSWORD, make_case, make_tenant, make_user
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(autouse=True, scope="module")
+def _orm_beside_playwright():
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the test are still
+    # blocking calls. Module scope, removed afterwards, so no other test module inherits it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _rule_set_presets(django_db_serialized_rollback):
+    """The presets come from a data migration; a flush by an earlier live-server test may have removed them."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("tenants.migrations.0002_rule_set_presets").create_presets(apps, None)
 
 
 @pytest.mark.browser

@@ -25,6 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common  # noqa: E402
 
 
+def _high_water_mark_mb() -> float:
+    """This process's peak RSS. Not ru_maxrss: Linux carries that over exec() from the forked parent."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
@@ -67,8 +75,7 @@ def main():
             document = weasyprint.HTML(string=html, base_url=base_url).write_pdf()
         seconds.append(time.perf_counter() - started)
     pages = len(pypdf.PdfReader(io.BytesIO(document)).pages)
-    # ru_maxrss is in KiB on Linux.
-    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    self_mb = _high_water_mark_mb()
     # The fork server's children are not ours: their peak comes back with each PDF.
     children_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, forked_peak_mb)
     print(json.dumps({"mode": args.mode, "seconds": seconds, "pages": pages, "self_peak_mb": round(self_mb, 1),

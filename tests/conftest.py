@@ -30,6 +30,30 @@ def _test_settings(settings, tmp_path):
     cache.clear()
 
 
+def restore_rule_set_presets():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("tenants.migrations.0002_rule_set_presets").create_presets(apps, None)
+
+
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.fixture(autouse=True)
+def _rule_set_presets(request):
+    """Live-server and transactional tests end with a flush that also empties the rule-set presets a
+    data migration created; put them back so that every test sees the database as migrated."""
+    if not (DB_FIXTURES & set(request.fixturenames) or request.node.get_closest_marker("django_db")):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from tenants.models import RuleSet
+
+    if not RuleSet.objects.exists():
+        restore_rule_set_presets()
+
+
 @pytest.fixture
 def rule_set(db):
     from tenants.models import RuleSet

@@ -60,7 +60,7 @@ def test_it_runs_tasks_through_the_redis_broker_after_the_commit(tmp_path):
     cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 150
         result = ""
         while time.monotonic() < deadline:
             check = manage(env, "shell", "-c", (

@@ -205,6 +205,9 @@ DOWNLOAD_CODE_ATTEMPTS = env.int("DOWNLOAD_CODE_ATTEMPTS", default=5)
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 INTAKE_RATE_PER_IP = env.str("INTAKE_RATE_PER_IP", default="10/h")
 INTAKE_RATE_PER_EMAIL = env.str("INTAKE_RATE_PER_EMAIL", default="5/h")
+STATUS_LINK_RATE_PER_IP = env.str("STATUS_LINK_RATE_PER_IP", default=INTAKE_RATE_PER_IP)
+DOWNLOAD_CODE_RATE = env.str("DOWNLOAD_CODE_RATE", default="5/h")
+DOWNLOAD_UNLOCK_MINUTES = env.int("DOWNLOAD_UNLOCK_MINUTES", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -230,7 +233,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
+    "loggers": {
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "ERROR"},
+        "django-q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
+    },
 }
 
 # Fernet keys for identity documents at rest, newest first (see SECURITY.md for rotation).

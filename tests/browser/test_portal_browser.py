@@ -185,7 +185,8 @@ def test_it_takes_an_agents_request_with_an_upload_and_asks_for_it_when_missing(
     summary = page.locator("#error-summary")
     assert "Attach the authorisation signed by the person you act for." in summary.inner_text()
     assert "Enter your Account ID." in summary.inner_text()
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    # portal.js moves focus to the summary once the page has loaded.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'", timeout=5000)
     assert page.get_attribute("#id_identity_account_id", "aria-describedby") == "id_identity_account_id_error"
     assert page.input_value("#id_requester_name") == "Agent Smith"  # nothing typed is lost
     check_page(page)

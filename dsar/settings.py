@@ -129,10 +129,11 @@ MEDIA_ROOT = PRIVATE_ROOT
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+# An absolute mail directory needs four slashes: filemail:////srv/mail (three give a relative path).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail:///{VAR_DIR / 'mail'}")
 vars().update(EMAIL_CONFIG)
 if EMAIL_CONFIG.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+    EMAIL_FILE_PATH = str(BASE_DIR / (EMAIL_CONFIG.get("EMAIL_FILE_PATH") or "var/mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="privacy-portal@localhost")
 
 CACHES = {

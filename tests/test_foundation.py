@@ -44,6 +44,9 @@ def test_it_reads_database_and_email_from_the_environment(tmp_path):
     assert backend.endswith("smtp.EmailBackend") and debug == "True"
     default = run_django(code, DEBUG="1")
     assert "sqlite3" in default.stdout and "var/db.sqlite3" in default.stdout and "filebased" in default.stdout
+    mail_dir = run_django("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dsar.settings'; django.setup();"
+                          "from django.conf import settings as s; print(s.EMAIL_FILE_PATH)", DEBUG="1")
+    assert mail_dir.stdout.strip().splitlines()[-1] == str(ROOT / "var" / "mail")
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@
 set -euo pipefail
 host=${1:-127.0.0.1}; port=${2:-8000}
 py=.venv/bin/python
+export SITE_URL=${SITE_URL:-http://$host:$port}  # links in the demo's emails point at this server
 trap 'kill 0' EXIT INT TERM
 $py manage.py qcluster &
 cat <<TEXT

@@ -97,6 +97,9 @@ class StaffAdminSite(admin.AdminSite):
     """
 
     login_template = "admin/login.html"
+    site_header = "DSAR portal"
+    site_title = "DSAR portal"
+    index_title = "Privacy requests"
 
     def has_permission(self, request):
         if not super().has_permission(request):

@@ -178,6 +178,9 @@ def search_cases(queryset, term):
     if term.isdigit():
         return queryset.filter(reference__endswith=f"-{int(term):05d}")
     if "@" in term:
+        if "." in term.partition("@")[2]:
+            # A whole address: equality on UPPER(email) is what case_tenant_email_upper_idx answers.
+            return queryset.filter(requester_email__iexact=term)
         return queryset.filter(requester_email__istartswith=term)
     return queryset.filter(Q(requester_name__istartswith=term) | Q(requester_email__istartswith=term))
 

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 # After this many failed sends an email stays FAILED (shown on the case and in job health) for a human.
 EMAIL_MAX_ATTEMPTS = 8
 PENDING_BATCH = 500
+# Emails that carry a one-time link or code: once delivered, the stored copy loses its text, so that a
+# database dump holds no working secret (tokens themselves are stored only as hashes).
+SECRET_KINDS = {"confirmation", "confirmation_reminder", "status_link", "download_code"}
+REDACTED_BODY = "(Not kept after sending: this email carried a one-time link or code for its recipient only.)"
 
 
 class EmailNotSent(Exception):
@@ -61,7 +65,9 @@ def _deliver(email_id: int) -> tuple[str, str]:
         email.sent_at = timezone.now()
         email.last_error = ""
         email.next_attempt_at = None
-        email.save(update_fields=["attempts", "state", "sent_at", "last_error", "next_attempt_at"])
+        if email.kind in SECRET_KINDS:
+            email.body = REDACTED_BODY
+        email.save(update_fields=["attempts", "state", "sent_at", "last_error", "next_attempt_at", "body"])
     return "sent", ""
 
 

@@ -40,6 +40,23 @@ def test_it_stores_no_raw_token_in_the_database(acme, case_factory):
     assert all(len(t.token_hash) == 64 for t in AccessToken.objects.filter(case=case))
 
 
+def test_it_keeps_no_working_link_or_code_in_sent_emails(acme, case_factory):
+    import re
+
+    from django.core import mail
+
+    from dsar import actions
+
+    case = case_factory(acme, "unconfirmed")
+    actions.send_status_link(case)
+    links = [re.search(r"/(confirm|status/open)/([^\s/]+)/", m.body).group(2) for m in mail.outbox]
+    assert len(links) == 2
+    dump = all_database_text()
+    for signed in links:
+        assert signed.rsplit(":", 2)[0] not in dump
+    assert case.emails.filter(kind="confirmation", state="sent").get().body.startswith("(Not kept")
+
+
 def test_it_makes_tokens_with_at_least_128_random_bits(acme, case_factory):
     case = case_factory(acme, "in_progress")
     raws = {tokens.issue(case, AccessToken.Purpose.STATUS, timedelta(hours=1)).rsplit(":", 2)[0] for _ in range(200)}

@@ -33,6 +33,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _orm_beside_playwright():
+    # Playwright's sync API keeps an event loop in the test thread; the ORM calls of the test itself
+    # (and the database flush after it) are ordinary blocking calls. Module scope: set before the
+    # database fixtures and removed after them, so no test outside tests/browser/ inherits it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
 @pytest.fixture(scope="session")
 def _playwright_browser():
     from playwright.sync_api import sync_playwright

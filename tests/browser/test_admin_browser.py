@@ -8,26 +8,6 @@ from dsar.models import Case, Response, Status
 from tests.conftest import PASSWORD, make_case, make_tenant, make_user
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _orm_beside_playwright():
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the test are still
-    # blocking calls. Module scope, removed afterwards, so no other test module inherits it.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _rule_set_presets(django_db_serialized_rollback):
-    """The presets come from a data migration; a flush by an earlier live-server test may have removed them."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    import_module("tenants.migrations.0002_rule_set_presets").create_presets(apps, None)
-
-
-@pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_takes_a_case_from_the_list_to_a_completed_letter(page, live_server):
     acme = make_tenant("acme")

@@ -51,7 +51,7 @@ def emailed_path(pattern, live_server):
 
 
 @pytest.fixture
-def thamra(rule_set_presets):
+def thamra(db):
     tenant = make_tenant("thamra", rule_codes=("qa-pdppl",))
     tenant.name, tenant.name_ar, tenant.brand_colour, tenant.time_zone = (
         "Thamra", "ثمرة", "#0b6e4f", "Asia/Qatar")
@@ -60,7 +60,7 @@ def thamra(rule_set_presets):
 
 
 @pytest.fixture
-def qomoor(rule_set_presets):
+def qomoor(db):
     tenant = make_tenant("qomoor", rule_codes=("gdpr", "uk-gdpr", "ccpa"))
     tenant.name, tenant.name_ar, tenant.brand_colour = "Qomoor", "قمور", "#7a1f5c"
     tenant.save()
@@ -68,31 +68,11 @@ def qomoor(rule_set_presets):
 
 
 @pytest.fixture
-def daftra(rule_set_presets):
+def daftra(db):
     tenant = make_tenant("daftra", rule_codes=("sa-pdpl",))
     IdentityField.objects.create(tenant=tenant, key="account_id", label="Account ID", label_ar="رقم الحساب",
                                  required=True, order=1)
     return tenant
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _orm_beside_playwright():
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls made by the test itself
-    # (and the database flush after it) are ordinary blocking calls. Module scope: set before the
-    # database fixtures and removed after them, so no other test module inherits it.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-@pytest.fixture(autouse=True)
-def rule_set_presets(django_db_serialized_rollback):
-    """The presets come from a data migration; a flush by an earlier live-server test may have removed them."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    import_module("tenants.migrations.0002_rule_set_presets").create_presets(apps, None)
 
 
 def fill_contact(page, name="Sam Subject", email="sam@example.com"):

@@ -1,7 +1,6 @@
 """In a real browser: staff enrol a second factor and work in the admin, and the Content-Security-Policy
 blocks nothing the pages need (a CSP violation is a console error, which fails the test)."""
 
-import os
 import re
 import time
 from pathlib import Path
@@ -12,7 +11,6 @@ from django_otp.oath import TOTP
 from tests.conftest import PASSWORD, make_case, make_tenant, make_user
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "security"
 

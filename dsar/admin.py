@@ -278,6 +278,9 @@ class CaseAdmin(ScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         case = self.get_object(request, object_id)
+        if case is not None:
+            # A case's times read in its organisation's time zone, whoever looks at it.
+            timezone.activate(clock.tenant_zone(case.tenant))
         extra = {**admin_views.case_page_context(request, case), **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra)
 

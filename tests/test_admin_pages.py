@@ -285,3 +285,19 @@ def test_it_composes_a_message_from_a_template_in_the_case_language(client, acme
 def test_it_uses_the_tenant_time_zone_for_badges(acme):
     case = make_case(acme, "received")
     assert metrics.sla_state(case, clock.today_for(acme)) in ("on_track", "due_soon")
+
+
+def test_it_shows_a_cases_times_in_its_organisations_time_zone(client, acme, alice):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone as tz
+
+    acme.time_zone = "Asia/Qatar"
+    acme.save()
+    case = make_case(acme, "received")
+    moment = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)  # 1 March 22:30 UTC is 2 March 01:30 in Doha
+    Case.objects.filter(pk=case.pk).update(received_at=moment, submitted_at=moment)
+    client.force_login(alice)
+    page = client.get(reverse("admin:dsar_case_change", args=[case.pk])).content.decode()
+    assert "2 March 2026" in page or "2 Mar 2026" in page or "March 2, 2026" in page
+    assert tz.get_current_timezone_name() == "UTC"  # nothing leaks past the request

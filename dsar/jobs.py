@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.template import Context, Template, TemplateSyntaxError
 from django.template.loader import get_template
@@ -106,88 +106,98 @@ def _zone(name, cache={}):  # noqa: B006 - a deliberate per-process cache of Zon
     return cache[name]
 
 
-def _not_noticed(kind, date_field):
-    return ~Exists(ScheduledNotice.objects.filter(case=OuterRef("pk"), kind=kind, due_date=OuterRef(date_field)))
+SWEEP_LIST_LIMIT = 100  # cases listed by name in one reminder; the rest are counted (the admin lists them all)
 
 
-class _Candidate(NamedTuple):
+def _tenant_days(now):
+    """Tenants grouped by their local date today: a handful of groups (UTC-12 … UTC+14), whatever the
+    number of tenants. Returns the tenants by id and [(local_today, [tenant ids])]."""
+    tenants = {t.pk: t for t in Tenant.objects.only("pk", "name", "time_zone")}
+    groups = defaultdict(list)
+    for pk, tenant in tenants.items():
+        groups[timezone.localtime(now, _zone(tenant.time_zone)).date()].append(pk)
+    return tenants, sorted(groups.items())
+
+
+def _claim_sql(kind, date_column, groups, run, now):
+    """One INSERT … SELECT that claims every case needing this kind of notice, in SQL: no row leaves the
+    database. The unique key makes a concurrent sweep's claim win or lose per row (ON CONFLICT DO NOTHING);
+    NOT EXISTS skips what earlier runs claimed (on the notice_case_kind_due_idx index)."""
+    bounds = {"due_7": (4, 7), "due_3": (2, 3), "due_1": (0, 1), OVERDUE: (None, -1), ACKNOWLEDGEMENT: (None, 1)}
+    low, high = bounds[kind]
+    case_table, notice_table = Case._meta.db_table, ScheduledNotice._meta.db_table
+    if connection.vendor == "postgresql":
+        day = f"to_char(c.{date_column}, 'YYYY-MM-DD')"
+    else:  # SQLite stores dates as ISO text
+        day = f"c.{date_column}"
+    where, params = [], []
+    for today, tenant_ids in groups:
+        clause = f"c.tenant_id IN ({', '.join(['%s'] * len(tenant_ids))}) AND c.{date_column} <= %s"
+        params += [*tenant_ids, today + timedelta(days=high)]
+        if low is not None:
+            clause += f" AND c.{date_column} >= %s"
+            params.append(today + timedelta(days=low))
+        where.append(f"({clause})")
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    sql = (
+        f"INSERT INTO {notice_table} (case_id, key, kind, due_date, run, created_at) "
+        f"SELECT c.id, 'sla:' || c.id || ':' || %s || ':' || {day}, %s, c.{date_column}, %s, %s "
+        f"FROM {case_table} c "
+        f"WHERE c.status IN ({statuses}) AND c.paused_since IS NULL AND c.{date_column} IS NOT NULL"
+        + (" AND c.acknowledged_at IS NULL" if kind == ACKNOWLEDGEMENT else "")
+        + f" AND ({' OR '.join(where)})"
+        f" AND NOT EXISTS (SELECT 1 FROM {notice_table} n"
+        f" WHERE n.case_id = c.id AND n.kind = %s AND n.due_date = c.{date_column})"
+        " ON CONFLICT (key) DO NOTHING"
+    )
+    return sql, [kind, kind, run, now, *OPEN_STATUSES, *params, kind]
+
+
+class _Claim(NamedTuple):
     kind: str
     case_id: int
+    reference: str
+    status: str
     tenant_id: int
     assignee_id: int | None
     assignee_email: str
     due: date
-    today: date
-
-
-def _sweep_candidates(now):
-    """Cases that need a notice, with one query per kind on the (status, due_date) index. Plain tuples:
-    the sweep must stay fast over hundreds of thousands of open cases."""
-    utc_today = now.astimezone(zoneinfo.ZoneInfo("UTC")).date()
-    zones = {pk: _zone(name) for pk, name in Tenant.objects.values_list("pk", "time_zone")}
-    open_cases = Case.objects.filter(status__in=OPEN_STATUSES, paused_since__isnull=True)
-    queries = []
-    for kind, low, high in DUE_BUCKETS:
-        window = dict(due_date__gte=utc_today + timedelta(days=low) - ZONE_SLACK,
-                      due_date__lte=utc_today + timedelta(days=high) + ZONE_SLACK)
-        queries.append((kind, "due_date", open_cases.filter(**window).filter(_not_noticed(kind, "due_date"))))
-    queries.append((OVERDUE, "due_date", open_cases.filter(due_date__lt=utc_today + ZONE_SLACK)
-                    .filter(_not_noticed(OVERDUE, "due_date"))))
-    queries.append((ACKNOWLEDGEMENT, "acknowledge_by", open_cases.filter(
-        acknowledged_at__isnull=True, acknowledge_by__lte=utc_today + timedelta(days=1) + ZONE_SLACK
-    ).filter(_not_noticed(ACKNOWLEDGEMENT, "acknowledge_by"))))
-
-    local_today = {}
-    for kind, date_field, queryset in queries:
-        bounds = next(((lo, hi) for name, lo, hi in DUE_BUCKETS if name == kind), None)
-        rows = queryset.values_list("pk", "tenant_id", "assignee_id", "assignee__email", "assignee__is_active", date_field)
-        for case_id, tenant_id, assignee_id, email, active, due in rows.iterator(chunk_size=10000):
-            today = local_today.get(tenant_id)
-            if today is None:
-                today = local_today[tenant_id] = timezone.localtime(now, zones[tenant_id]).date()
-            days_left = (due - today).days
-            if kind == ACKNOWLEDGEMENT:
-                wanted = days_left <= 1
-            elif kind == OVERDUE:
-                wanted = days_left < 0
-            else:
-                wanted = bounds[0] <= days_left <= bounds[1]
-            if wanted:
-                yield _Candidate(kind, case_id, tenant_id, assignee_id, email if active else "", due, today)
-
-
-def _notice_key(candidate):
-    return f"sla:{candidate.case_id}:{candidate.kind}:{candidate.due.isoformat()}"
 
 
 def sla_sweep(now=None) -> dict:
     """Remind assignees of deadlines (7, 3, 1 days; overdue; acknowledgement) and escalate overdue cases
-    to the tenant's owners. Each notice is claimed once across workers; returns counts per kind.
+    to the tenant's owners. Each (case, kind, deadline) is claimed once across workers, in SQL; each
+    recipient gets one email per run listing their newly claimed cases (never one email per case).
 
-    The emails are stored unrendered and rendered by the task that sends them, one at a time."""
+    A fixed number of queries whatever the backlog: the tenants, one claim per kind, this run's claims,
+    the owners, the recipients, the custom templates, the single-case emails' cases, one insert of the
+    emails, and the send task."""
     now = now or timezone.now()
     run = uuid.uuid4().hex
-    counts = {"candidates": 0, "claimed": 0, "emails": 0}
-    with transaction.atomic():
-        found = list(_sweep_candidates(now))
-        counts["candidates"] = len(found)
-        if not found:
-            return counts
-        ScheduledNotice.objects.bulk_create(
-            [ScheduledNotice(case_id=c.case_id, kind=c.kind, due_date=c.due, run=run, created_at=now, key=_notice_key(c))
-             for c in found],
-            ignore_conflicts=True, batch_size=BULK_BATCH,
+    counts = {"claimed": 0, "emails": 0}
+    tenants, groups = _tenant_days(now)
+    if not groups:
+        return counts
+    with transaction.atomic(), connection.cursor() as cursor:
+        for kind, date_column in [(name, "due_date") for name, *_ in DUE_BUCKETS] + [
+            (OVERDUE, "due_date"), (ACKNOWLEDGEMENT, "acknowledge_by")
+        ]:
+            cursor.execute(*_claim_sql(kind, date_column, groups, run, now))
+        # Only this run's claims: another cluster's sweep may have claimed some of the same cases first.
+        rows = ScheduledNotice.objects.filter(run=run).values_list(
+            "kind", "case_id", "case__reference", "case__status", "case__tenant_id", "case__assignee_id",
+            "case__assignee__email", "case__assignee__is_active", "due_date",
         )
-        # Another cluster's sweep may have claimed some of them first: keep only this run's claims.
-        mine = set(ScheduledNotice.objects.filter(run=run).values_list("case_id", "kind"))
-        claimed = [c for c in found if (c.case_id, c.kind) in mine]
+        claimed = [_Claim(kind, case_id, ref, status, tenant_id, assignee_id, email if active else "", due)
+                   for kind, case_id, ref, status, tenant_id, assignee_id, email, active, due in rows]
         counts["claimed"] = len(claimed)
-        emails = _sla_emails(claimed, now)
-        OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True, batch_size=BULK_BATCH)
-        counts["emails"] = len(emails)
         for c in claimed:
             counts[c.kind] = counts.get(c.kind, 0) + 1
-        _send_pending_later(len(emails))
+        if claimed:
+            emails = _sla_emails(claimed, tenants, run, now)
+            OutboundEmail.objects.bulk_create(emails, ignore_conflicts=True)
+            counts["emails"] = len(emails)
+            _send_pending_later(len(emails))
     log.info("SLA sweep: %s", counts)
     return counts
 
@@ -202,31 +212,79 @@ def _owners_by_tenant(tenant_ids):
     return owners
 
 
-def _sla_emails(claimed, now):
+def _urgency(item):
+    order = {OVERDUE: 0, ACKNOWLEDGEMENT: 1}
+    return order.get(item["kind"], 2), item["due_date"], item["reference"]
+
+
+def _sla_emails(claimed, tenants, run, now):
+    """One reminder per recipient (the assignee; the tenant's owners when nobody is assigned) and one
+    escalation per owner (overdue cases), each listing that recipient's cases claimed by this run."""
     owners = _owners_by_tenant({c.tenant_id for c in claimed})
-    emails = []
-
-    def add(template, candidate, user_id, address):
-        if address:
-            emails.append(OutboundEmail(
-                idempotency_key=f"{_notice_key(candidate)}:{template}:{user_id}", tenant_id=candidate.tenant_id,
-                case_id=candidate.case_id, kind=template, to=address, subject="", body="", created_at=now,
-            ))
-
+    todays = {pk: timezone.localtime(now, _zone(t.time_zone)).date() for pk, t in tenants.items()}
+    statuses = dict(Status.choices)
+    inbox = defaultdict(dict)  # (template, user_id) -> {case_id: claim}; a case once per recipient
+    addresses = {}
     for c in claimed:
         # Nobody assigned: the owners hear of every reminder, so that someone picks the case up.
         reminded = [(c.assignee_id, c.assignee_email)] if c.assignee_id else owners.get(c.tenant_id, [])
         for user_id, address in reminded:
-            add("sla_reminder", c, user_id, address)
+            if address:
+                inbox["sla_reminder", user_id][c.case_id, c.kind] = c
+                addresses[user_id] = address
         if c.kind == OVERDUE:
             for user_id, address in owners.get(c.tenant_id, []):
                 if user_id != c.assignee_id:
-                    add("escalation", c, user_id, address)
+                    inbox["escalation", user_id][c.case_id, c.kind] = c
+                    addresses[user_id] = address
+    if not inbox:
+        return []
+    users = get_user_model().objects.in_bulk(list(addresses))
+    renderer = _StaffRenderer(("sla_reminder", "escalation"), tenants)
+    # An email about one case reads as before (and a tenant's own one-case template still works).
+    single = {next(iter(items.values())).case_id for items in inbox.values() if len(items) == 1}
+    # Always one query (id 0 never exists), so that the count of queries does not depend on the data.
+    cases = Case.objects.select_related("tenant", "assignee").in_bulk([*single, 0])
+    emails = []
+    with translation.override("en"):
+        for (template, user_id), claims in sorted(inbox.items()):
+            items = []
+            for c in claims.values():
+                days_left = (c.due - todays[c.tenant_id]).days
+                items.append({
+                    "kind": c.kind, "reference": c.reference, "tenant": tenants[c.tenant_id], "due_date": c.due,
+                    "days_left": days_left, "days_overdue": -days_left, "status": statuses.get(c.status, c.status),
+                    "assigned": bool(c.assignee_id), "url": renderer.case_url.format(c.case_id),
+                })
+            items.sort(key=_urgency)
+            tenant_ids = {c.tenant_id for c in claims.values()}
+            tenant = tenants[next(iter(tenant_ids))] if len(tenant_ids) == 1 else None
+            context = {
+                "user": users.get(user_id), "tenant": tenant, "count": len(items),
+                "cases": items[:SWEEP_LIST_LIMIT], "more": max(0, len(items) - SWEEP_LIST_LIMIT),
+                "overdue_count": sum(i["kind"] == OVERDUE for i in items),
+                "ack_count": sum(i["kind"] == ACKNOWLEDGEMENT for i in items),
+                "due_soon_count": sum(i["kind"] not in (OVERDUE, ACKNOWLEDGEMENT) for i in items),
+                "admin_index": settings.SITE_URL + "/admin/dsar/case/",
+            }
+            case_id = next(iter(claims.values())).case_id
+            if len(items) == 1 and case_id in cases:
+                case = cases[case_id]
+                context.update(case=case, tenant=case.tenant, admin_url=renderer.case_url.format(case_id),
+                               **{k: items[0][k] for k in ("kind", "due_date", "days_left", "days_overdue")})
+            # A tenant's own template is written for one case ({{ case.reference }}): lists use ours.
+            subject, body = renderer.render(template, tenant if "case" in context else None, context)
+            emails.append(OutboundEmail(
+                idempotency_key=f"sla:{run}:{template}:{user_id}", tenant=tenant,
+                case_id=case_id if len(items) == 1 else None, kind=template, to=addresses[user_id],
+                subject=subject[:300], body=body, created_at=now,
+            ))
     return emails
 
 
 def render_sla_email(email):
-    """Subject and body of a reminder or escalation stored unrendered by the sweep (see its key)."""
+    """Subject and body of a one-case reminder stored unrendered by earlier versions of the sweep (see
+    its key); the sweep now stores its emails rendered."""
     _sla, case_id, kind, due, template, user_id = email.idempotency_key.split(":")
     case = Case.objects.select_related("tenant", "assignee").get(pk=case_id)
     user = get_user_model().objects.get(pk=user_id)

@@ -57,18 +57,28 @@ def acme_cases(acme, alice, olivia):
     return cases
 
 
-def test_it_reminds_the_assignee_at_7_3_and_1_days_and_when_overdue(acme_cases, alice):
+def listed(case, messages):
+    """How many times the case is listed in these emails' bodies (once per email that names it)."""
+    return sum(m.body.count(case.reference) for m in messages)
+
+
+def test_it_reminds_the_assignee_at_7_3_and_1_days_and_when_overdue_in_one_email(acme_cases, alice):
     mail.outbox = []
     counts = jobs.sla_sweep()
     assert counts["due_7"] == 1 and counts["due_3"] == 1 and counts["due_1"] == 1 and counts["overdue"] == 1
-    reminders = sent_to("alice@staff.example")
-    subjects = sorted(m.subject for m in reminders)
-    assert len(reminders) == 4
-    assert any(acme_cases[7].reference in s and "Due in 7 days" in s for s in subjects)
-    assert any(acme_cases[3].reference in s and "Due in 3 days" in s for s in subjects)
-    assert any(acme_cases[1].reference in s and "Due in 1 day " in s for s in subjects)
-    assert any(acme_cases[-2].reference in s and "Overdue" in s for s in subjects)
-    assert not any(acme_cases[20].reference in s for s in subjects)
+    (reminder,) = sent_to("alice@staff.example")  # one email listing her four cases, not four emails
+    assert reminder.subject == "4 cases need attention: 1 overdue, 0 acknowledgements due, 3 due soon"
+    lines = reminder.body.splitlines()
+    assert any(acme_cases[7].reference in line and "due in 7 days" in line for line in lines)
+    assert any(acme_cases[3].reference in line and "due in 3 days" in line for line in lines)
+    assert any(acme_cases[1].reference in line and "due in 1 day " in line for line in lines)
+    assert any(acme_cases[-2].reference in line and "overdue since" in line for line in lines)
+    assert lines.index(next(line for line in lines if acme_cases[-2].reference in line)) < lines.index(
+        next(line for line in lines if acme_cases[7].reference in line))  # most urgent first
+    assert all(listed(acme_cases[d], [reminder]) == 1 for d in (7, 3, 1, -2))
+    assert listed(acme_cases[20], [reminder]) == 0
+    for days in (7, 3, 1, -2):
+        assert f"/admin/dsar/case/{acme_cases[days].pk}/change/" in reminder.body
     assert all(e.state == OutboundEmail.State.SENT for e in OutboundEmail.objects.filter(kind="sla_reminder"))
 
 
@@ -88,7 +98,7 @@ def test_it_escalates_overdue_cases_to_the_tenants_owners_only(acme_cases, olivi
 def test_it_sends_each_reminder_once_however_often_it_runs(acme_cases):
     jobs.sla_sweep()
     first = len(mail.outbox)
-    assert first == 5  # four reminders to alice, one escalation to olivia
+    assert first == 2  # one reminder to alice (four cases), one escalation to olivia
     again = jobs.sla_sweep()
     assert again["claimed"] == 0 and again["emails"] == 0
     assert len(mail.outbox) == first
@@ -150,20 +160,58 @@ def test_it_uses_the_tenants_own_staff_template(acme, alice):
     assert [(m.subject, m.body) for m in mail.outbox] == [(f"Heads up {case.reference}", "3 days left")]
 
 
-def test_it_sweeps_with_a_constant_number_of_queries(acme, alice, olivia, settings):
+def test_it_sweeps_with_a_constant_number_of_queries(acme, alice, olivia, globex, charlie, settings):
     # Sync off: the sweep only queues the sending, so its own queries are what is counted.
     settings.Q_CLUSTER = {k: v for k, v in settings.Q_CLUSTER.items() if k != "sync"}
 
     def queries_for(n):
         for i in range(n):
-            case = actions.assign(make_case(acme, "in_progress", email=f"q{n}-{i}@example.com"), None, alice)
+            tenant, officer = (acme, alice) if i % 3 else (globex, charlie)
+            case = make_case(tenant, "in_progress", email=f"q{n}-{i}@example.com")
+            if i % 5:
+                case = actions.assign(case, None, officer)
             set_due(case, (7, 3, 1, -1)[i % 4], acknowledged_at=timezone.now())
         with CaptureQueriesContext(connection) as ctx:
             counts = jobs.sla_sweep()
         assert counts["claimed"] == n
         return len(ctx.captured_queries)
 
-    assert queries_for(4) == queries_for(24)
+    assert queries_for(4) == queries_for(40)
+
+
+def test_it_lists_every_claimed_case_once_per_recipient_and_never_again(acme, alice, olivia):
+    mine = [set_due(actions.assign(make_case(acme, "in_progress", email=f"a{i}@example.com"), None, alice),
+                    (7, 3, 1, 0, -1, -5)[i % 6], acknowledged_at=timezone.now()) for i in range(12)]
+    nobodys = [set_due(make_case(acme, "received", email=f"n{i}@example.com"), (2, -3)[i % 2],
+                       acknowledged_at=timezone.now()) for i in range(4)]
+    mail.outbox = []
+    counts = jobs.sla_sweep()
+    assert counts["claimed"] == 16 and counts["emails"] == 3
+    (to_alice,) = sent_to("alice@staff.example")
+    olivias = sent_to("olivia@staff.example")
+    (reminder,) = [m for m in olivias if "need attention" in m.subject]
+    (escalation,) = [m for m in olivias if "Escalation" in m.subject]
+    assert all(listed(case, [to_alice]) == 1 for case in mine)
+    assert all(listed(case, [reminder]) == 1 for case in nobodys)  # nobody assigned: the owner is reminded
+    assert all(listed(case, [to_alice]) == 0 for case in nobodys)
+    assert all(listed(case, [reminder]) == 0 for case in mine)
+    overdue = [c for c in mine + nobodys if c.due_date < timezone.localdate()]
+    assert escalation.subject == f"Escalation: {len(overdue)} cases overdue"
+    assert all(listed(case, [escalation]) == 1 for case in overdue)
+    assert sum(listed(case, [escalation]) for case in mine + nobodys) == len(overdue)
+    # The next run finds nothing new: no email at all.
+    assert jobs.sla_sweep()["emails"] == 0 and len(mail.outbox) == 3
+
+
+def test_it_counts_the_cases_beyond_the_list_limit(acme, alice, settings, monkeypatch):
+    monkeypatch.setattr(jobs, "SWEEP_LIST_LIMIT", 3)
+    cases = [set_due(actions.assign(make_case(acme, "in_progress", email=f"l{i}@example.com"), None, alice), -1,
+                     acknowledged_at=timezone.now()) for i in range(5)]
+    mail.outbox = []
+    jobs.sla_sweep()
+    (reminder,) = sent_to("alice@staff.example")
+    assert reminder.subject.startswith("5 cases need attention: 5 overdue")
+    assert sum(listed(case, [reminder]) for case in cases) == 3 and "… and 2 more" in reminder.body
 
 
 # --- Daily digest -------------------------------------------------------------------------------

@@ -2,15 +2,17 @@
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection, connections
+from django.utils import timezone
 
 from dsar import actions, jobs, tasks
-from dsar.models import OutboundEmail, ScheduledNotice
+from dsar.models import Case, OutboundEmail, ScheduledNotice
 from tests.conftest import make_case, make_tenant, make_user
 from tests.test_jobs import set_due
 
@@ -28,6 +30,10 @@ class SlowBackend(EmailBackend):
     def send_messages(self, messages):
         time.sleep(0.5)
         return super().send_messages(messages)
+
+
+def set_due_today(tenant):
+    return timezone.localdate(timezone=jobs._zone(tenant.time_zone))
 
 
 def run_together(func, times=2):
@@ -80,9 +86,16 @@ def test_it_sends_each_reminder_once_when_two_sweeps_run_at_once():
     assert ScheduledNotice.objects.filter(kind__in=["due_7", "due_3", "due_1", "overdue"]).count() == expected
     keys = [e.idempotency_key for e in OutboundEmail.objects.filter(kind__in=["sla_reminder", "escalation"])]
     assert len(keys) == len(set(keys))
-    # each notice: one reminder to alice; each overdue one: one escalation to olivia
-    overdue = ScheduledNotice.objects.filter(kind="overdue").count()
-    staff_mail = [m for m in mail.outbox if m.to[0].endswith("@staff.example")]
-    assert len(staff_mail) == expected + overdue
-    assert len({(m.to[0], m.subject) for m in staff_mail}) == len(staff_mail)
+    # Each claimed case is listed once to alice (its reminder) and each overdue one once to olivia
+    # (escalation), whichever sweep claimed it; each sweep sends each of them at most one email of each kind.
+    cases = list(Case.objects.filter(tenant=tenant, due_date__lte=set_due_today(tenant) + timedelta(days=7)))
+    overdue = [c for c in cases if c.due_date < set_due_today(tenant)]
+    assert len(cases) == expected and ScheduledNotice.objects.filter(kind="overdue").count() == len(overdue)
+    to_alice = [m for m in mail.outbox if m.to == ["alice@staff.example"]]
+    to_olivia = [m for m in mail.outbox if m.to == ["olivia@staff.example"]]
+    assert all(sum(m.body.count(c.reference) for m in to_alice) == 1 for c in cases)
+    assert all(sum(m.body.count(c.reference) for m in to_olivia) == 1 for c in overdue)
+    assert sum(sum(m.body.count(c.reference) for m in to_olivia) for c in cases) == len(overdue)
+    claiming_runs = sum(1 for r in results if r["claimed"])
+    assert 1 <= len(to_alice) <= claiming_runs and len(to_olivia) <= claiming_runs
     assert connection.vendor == "postgresql"

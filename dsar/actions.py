@@ -7,8 +7,7 @@ from the wrong state raises ActionRefused with a translated message meant for th
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,10 +110,24 @@ def _iso(value):
 
 def _next_reference(tenant) -> str:
     year = clock.today_for(tenant).year
-    seq, _created = ReferenceSequence.objects.get_or_create(tenant=tenant, year=year)
-    ReferenceSequence.objects.filter(pk=seq.pk).update(last=F("last") + 1)
-    seq.refresh_from_db()
-    return f"{tenant.reference_prefix}-{year}-{seq.last:05d}"
+    last = _bump_reference_sequence(tenant, year)
+    if last is None:  # the first reference of this tenant's year
+        ReferenceSequence.objects.get_or_create(tenant=tenant, year=year)
+        last = _bump_reference_sequence(tenant, year)
+    return f"{tenant.reference_prefix}-{year}-{last:05d}"
+
+
+def _bump_reference_sequence(tenant, year) -> int | None:
+    """One statement, UPDATE … SET last = last + 1 … RETURNING last; its row lock serialises concurrent intakes."""
+    qn = connection.ops.quote_name
+    table, last = qn(ReferenceSequence._meta.db_table), qn("last")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {last} = {last} + 1 WHERE {qn('tenant_id')} = %s AND {qn('year')} = %s RETURNING {last}",
+            [tenant.pk, year],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def find_open_duplicate(case):
@@ -138,10 +151,8 @@ def submit_request(tenant, *, rule_set, request_type, requester_name, requester_
     Returns (case, created). The same idempotency key returns the case already stored.
     files: iterable of (kind, UploadedFile, content_type) already validated by the form.
     """
-    if idempotency_key:
-        existing = Case.objects.filter(tenant=tenant, idempotency_key=idempotency_key).first()
-        if existing:
-            return existing, False
+    # A key already stored (a double click, a resubmitted page, a concurrent submission) is caught by the
+    # unique constraint on (tenant, idempotency_key) below: no query before the insert.
     if request_type not in tenant.offered_request_types(rule_set):
         raise ActionRefused(_("This right is not offered under the chosen law."))
     try:

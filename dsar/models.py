@@ -490,3 +490,21 @@ class ReferenceSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "year"], name="refseq_unique_tenant_year")]
+
+
+class RateCounter(models.Model):
+    """One fixed window of one rate limit (dsar/ratelimit.py): bumped by a single upsert per attempt.
+
+    key is a hash of the scope and identifier (no email address or IP is stored); windows that have
+    ended are deleted now and then by the counter itself.
+    """
+
+    key = models.CharField(max_length=64)
+    window = models.BigIntegerField()  # window number: seconds since the epoch // window length
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="ratecounter_unique_key_window")]
+        # The occasional clean-up: DELETE … WHERE expires_at < now.
+        indexes = [models.Index(fields=["expires_at"], name="ratecounter_expires_idx")]

@@ -209,6 +209,11 @@ INTAKE_RATE_PER_IP = env.str("INTAKE_RATE_PER_IP", default="10/h")
 INTAKE_RATE_PER_EMAIL = env.str("INTAKE_RATE_PER_EMAIL", default="5/h")
 STATUS_LINK_RATE_PER_IP = env.str("STATUS_LINK_RATE_PER_IP", default=INTAKE_RATE_PER_IP)
 DOWNLOAD_CODE_RATE = env.str("DOWNLOAD_CODE_RATE", default="5/h")
+# Where rate-limit counters live: "db" (one atomic upsert per attempt, exact across processes) or
+# "cache" (the default cache; atomic with Redis, CACHE_URL=redis://…).
+RATELIMIT_BACKEND = env.str("RATELIMIT_BACKEND", default="db")
+if RATELIMIT_BACKEND not in ("db", "cache"):
+    raise ImproperlyConfigured(f"RATELIMIT_BACKEND must be 'db' or 'cache', not {RATELIMIT_BACKEND!r}.")
 DOWNLOAD_UNLOCK_MINUTES = env.int("DOWNLOAD_UNLOCK_MINUTES", default=30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

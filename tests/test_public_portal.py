@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
 from dsar import actions, ratelimit
-from dsar.models import AccessToken, Attachment, AuditEvent, Case, Message, Status
+from dsar.models import AccessToken, Attachment, AuditEvent, Case, Message, RateCounter, Status
 from tenants.models import IdentityField
 from tests.conftest import make_tenant
 
@@ -331,11 +331,44 @@ def test_it_parses_rates_and_fails_loudly_on_bad_ones():
             ratelimit.parse_rate(bad)
 
 
-def test_it_opens_a_new_window_after_the_old_one_ends(db):
+@pytest.mark.parametrize("backend", ["db", "cache"])
+def test_it_opens_a_new_window_after_the_old_one_ends(db, settings, backend):
+    settings.RATELIMIT_BACKEND = backend
     start = 1_000_000 * 3600.0
     assert ratelimit.hit("t", "x", "1/h", now=start).allowed
     assert not ratelimit.hit("t", "x", "1/h", now=start + 10).allowed
     assert ratelimit.hit("t", "x", "1/h", now=start + 3600).allowed
+
+
+def test_it_counts_each_attempt_in_one_statement_without_storing_the_identifier(db, django_assert_num_queries,
+                                                                               monkeypatch):
+    monkeypatch.setattr(ratelimit, "CLEANUP_EVERY", 1_000_000_000)
+    start = 1_000_000 * 3600.0
+    for n in range(3):
+        with django_assert_num_queries(1):
+            verdict = ratelimit.hit("intake-email", " Sam@Example.com", "3/h", now=start + n)
+        assert verdict.allowed
+    assert not ratelimit.hit("intake-email", "sam@example.com", "3/h", now=start + 5).allowed
+    assert ratelimit.hit("intake-ip", "sam@example.com", "3/h", now=start + 5).allowed  # scopes count apart
+    counter = RateCounter.objects.get(count=4)
+    assert "sam" not in counter.key.lower()
+
+
+def test_it_deletes_windows_that_have_ended(db, monkeypatch):
+    start = 1_000_000 * 3600.0
+    ratelimit.hit("t", "old", "1/m", now=start)
+    monkeypatch.setattr(ratelimit, "CLEANUP_EVERY", 1)
+    ratelimit.hit("t", "new", "1/m", now=start + 3600)
+    assert RateCounter.objects.count() == 1
+
+
+def test_it_stores_a_request_in_a_bounded_number_of_queries(client, thamra, django_assert_max_num_queries):
+    submit(client, thamra, requester_email="first@example.com")  # the year's reference sequence exists
+    key = fresh_key(client, thamra)
+    # Tenant, rule sets, identity fields, key check, 2 rate limits, reference, case, audit, token, email.
+    with django_assert_max_num_queries(29):
+        assert submit(client, thamra, key=key, requester_email="second@example.com").status_code == 302
+    assert Case.objects.get(requester_email="second@example.com").reference.endswith("-00002")
 
 
 def test_it_labels_every_input_of_the_form(client, daftra):
@@ -421,7 +454,7 @@ def test_it_sends_a_status_link_only_when_reference_and_email_match(client, acme
 
 
 def test_it_rate_limits_the_status_link_form(client, acme, settings, case_factory):
-    settings.INTAKE_RATE_PER_IP = "2/h"
+    settings.STATUS_LINK_RATE_PER_IP = "2/h"
     case = case_factory(acme, "received")
     for _n in range(2):
         client.post("/acme/status/link/", {"reference": "ACM-2000-00001", "email": "x@example.com"})
@@ -523,3 +556,14 @@ def test_it_does_not_offer_a_reply_on_a_closed_case(client, acme, alice, case_fa
     response = client.post("/acme/status/reply/", {"body": "hello"})
     assert "You cannot reply" in response.content.decode()
     assert not case.messages.filter(direction=Message.Direction.FROM_REQUESTER).exists()
+
+
+def test_it_returns_the_stored_case_when_the_same_key_comes_again(thamra):
+    rule_set = thamra.rule_sets.first()
+    kwargs = dict(rule_set=rule_set, request_type="access", requester_name="Sam", requester_email="sam@example.com",
+                  idempotency_key="k" * 32)
+    first, created = actions.submit_request(thamra, **kwargs)
+    again, created_again = actions.submit_request(thamra, **kwargs)
+    assert created and not created_again and again.pk == first.pk
+    assert Case.objects.count() == 1 and AuditEvent.objects.filter(event_type="submitted").count() == 1
+    assert actions.submit_request(thamra, **{**kwargs, "idempotency_key": "j" * 32})[0].reference.endswith("-00002")

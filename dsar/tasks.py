@@ -44,7 +44,7 @@ def _deliver(email_id: int) -> tuple[str, str]:
             if not email.body and email.kind in ("sla_reminder", "escalation"):
                 from .jobs import render_sla_email
 
-                # The sweep stores reminders unrendered to stay fast; render once, here, and keep the text.
+                # Reminders queued unrendered by earlier versions of the sweep: render once, here, and keep it.
                 email.subject, email.body = render_sla_email(email)
                 email.save(update_fields=["subject", "body"])
             EmailMessage(

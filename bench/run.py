@@ -331,9 +331,6 @@ class Bench:
         )
         self.notes["letter"] = {"one_page": {"portal": portal, "bare": bare},
                                 "annex": {"portal": annex_portal, "bare": annex_bare, "records": records}}
-        # The proposed fix for dsar/pdf.py (bench/pdf_forkserver.py), measured the same way.
-        self.notes["letter"]["one_page"]["forkserver"] = self.render_child(one_page, "forkserver", repeat)
-        self.notes["letter"]["annex"]["forkserver"] = self.render_child(annex, "forkserver", repeat)
 
     def keep_previous(self, out: Path, parts: set[str]):
         """Re-measuring some parts on the kept database: the others keep their last figures."""

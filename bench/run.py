@@ -242,9 +242,9 @@ class Bench:
         if bare["errors"]:
             self.problems.append(f"intake baseline: {bare['errors']} errors: {bare['error_samples'][:1]}")
         if _redis_listening():
-            # The same form with the rate-limit counters in Redis instead of the database cache (a setting,
-            # CACHE_URL): informative, the JSON keeps the default configuration's figure.
-            server = _gunicorn(self.db, port, CACHE_URL="redis://127.0.0.1:6379/15")
+            # The same form with the rate-limit counters in Redis instead of the database (settings
+            # RATELIMIT_BACKEND=cache, CACHE_URL): informative, the JSON keeps the default's figure.
+            server = _gunicorn(self.db, port, CACHE_URL="redis://127.0.0.1:6379/15", RATELIMIT_BACKEND="cache")
             try:
                 _wait_for(base + "/bench/bare/", server)
                 intake.drive(base, form_path, threads, threads, f"warm-redis-{run_id}")

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_django(code, **env):
-    full_env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "TESTING", "SECRET_KEY")}
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("DEBUG", "TESTING", "SECRET_KEY", "DATABASE_URL", "EMAIL_URL")}
     full_env.update(env)
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True,
                           timeout=60)

@@ -18,8 +18,8 @@ from tests.test_jobs import set_due
 
 pytestmark = [
     pytest.mark.postgres,
-    # Real commits (threads see each other's rows); serialized_rollback restores the rule-set presets.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # Real commits (threads see each other's rows); tests/conftest.py restores the rule-set presets.
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif("postgres" not in settings.DATABASES["default"]["ENGINE"], reason="needs PostgreSQL"),
 ]
 

@@ -43,8 +43,10 @@ def _orm_beside_playwright():
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _playwright_browser():
+    # Module scope: Playwright's event loop must be gone before tests of other modules run their ORM
+    # calls in this thread (Django refuses them while a loop runs).
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -8,7 +8,7 @@ from dsar.models import Case, Response, Status
 from tests.conftest import PASSWORD, make_case, make_tenant, make_user
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_it_takes_a_case_from_the_list_to_a_completed_letter(page, live_server):
     acme = make_tenant("acme")
     make_user("alice", acme, "officer")

@@ -12,9 +12,9 @@ from dsar.models import Attachment, Case, Status
 from tenants.models import IdentityField
 from tests.conftest import make_tenant, make_user
 
-# serialized_rollback: the flush after each live-server test would otherwise also remove the rule-set
-# presets that a data migration created, for every test that runs later.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# The flush after each live-server test also removes the rule-set presets; tests/conftest.py puts them
+# back before every database test.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

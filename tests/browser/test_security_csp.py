@@ -30,7 +30,7 @@ def totp_from_secret(secret: str) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_it_enrols_two_factor_and_shows_the_admin_without_csp_violations(page, live_server, settings):
     settings.OTP_REQUIRED = True
     acme = make_tenant("acme")

@@ -1,6 +1,7 @@
 """The data subject's side in a real browser (Chromium): intake in both languages, links, status page,
 replies, delivery with a one-time code, and the abuse guards. Screenshots go to docs/screenshots/."""
 
+import os
 import re
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from tests.conftest import make_tenant, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's screenshots are refreshed with UPDATE_SCREENSHOTS=1; otherwise they go to var/ so that a
+# test run leaves the tree clean.
+SHOTS = Path(__file__).resolve().parents[2] / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") else "var") / "screenshots"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 

@@ -1,5 +1,5 @@
 """The data subject's side in a real browser (Chromium): intake in both languages, links, status page,
-replies, delivery with a one-time code, and the abuse guards. Screenshots go to docs/screenshots/."""
+replies, delivery with a one-time code, and the abuse guards."""
 
 import os
 import re

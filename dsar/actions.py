@@ -301,7 +301,7 @@ def verify_identity(case, actor, *, method, note=""):
     _require("verify_identity", case)
     if not method:
         raise ActionRefused(_("Say how the identity was verified."))
-    _end_pause(case, actor)
+    _end_pause(case)
     case.verified_at = timezone.now()
     case.verification_method = method
     case.verification_note = note
@@ -344,7 +344,7 @@ def request_information(case, actor, *, reason, body, subject=""):
     return case
 
 
-def _end_pause(case, actor):
+def _end_pause(case):
     open_pause = case.pauses.filter(ended_at__isnull=True).first()
     if open_pause is None:
         return False
@@ -373,7 +373,7 @@ def requester_reply(case, *, body, files=()):
 
 
 def _resume(case, actor):
-    _end_pause(case, actor)
+    _end_pause(case)
     new_status = Status.IN_PROGRESS if case.verified_at else Status.VERIFYING
     _set_status(case, actor, new_status, "clock_resumed")
     recompute_deadline(case, actor, "resumed")

@@ -4,7 +4,6 @@
 so an object of another tenant simply is not found (404).
 """
 
-from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -44,13 +43,6 @@ def can(user, tenant_or_id, capability: str = "view") -> bool:
     ids = tenant_ids(user, capability)
     tenant_id = tenant_or_id.pk if isinstance(tenant_or_id, Tenant) else tenant_or_id
     return ids is None or tenant_id in ids
-
-
-def role_of(user, tenant_or_id) -> str | None:
-    tenant_id = tenant_or_id.pk if isinstance(tenant_or_id, Tenant) else tenant_or_id
-    if getattr(user, "is_superuser", False):
-        return R.OWNER
-    return _roles(user).get(tenant_id)
 
 
 def scope(queryset: QuerySet, user, tenant_path: str = "tenant", capability: str = "view") -> QuerySet:
@@ -162,9 +154,7 @@ class TenantScopedInlineMixin(TenantScopedAdminMixin):
     """Inlines: permissions follow the parent object's tenant."""
 
     def has_add_permission(self, request, obj=None):
-        return obj is None and self._has_any(request, self.change_capability) or (
-            obj is not None and can(request.user, _tenant_id(obj), self.change_capability) and request.user.is_staff
-        )
+        return self._parent_has(request, obj, self.change_capability)
 
     def has_change_permission(self, request, obj=None):
         return self._parent_has(request, obj, self.change_capability)
@@ -190,6 +180,3 @@ def _tenant_id(obj):
         return obj.tenant_id
     return obj.case.tenant_id
 
-
-class ScopedModelAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
-    pass
